@@ -1,0 +1,346 @@
+package dev.mountkeeper.mount;
+
+import static dev.mountkeeper.linux.FileSyscalls.*;
+import static dev.mountkeeper.linux.MountSyscalls.*;
+
+import dev.mountkeeper.linux.ErrnoException;
+import dev.mountkeeper.linux.Errno;
+import dev.mountkeeper.linux.Fd;
+import dev.mountkeeper.linux.FileSyscalls;
+import dev.mountkeeper.linux.MountSyscalls;
+import dev.mountkeeper.linux.Quote;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * mountat: applies specs inside a {@link Root}. Each mount is built detached (fsopen/fsmount or an
+ * open_tree clone), given its attributes while nobody can see it, and moved onto an O_PATH fd of
+ * its destination; the classic fallback mounts onto /proc/thread-self/fd/N instead. Nothing is
+ * ever mounted by a path string that could be swapped underneath.
+ */
+public final class Mounter {
+    private static final List<String> DEV_NODES = List.of("null", "zero", "full", "random", "urandom", "tty");
+    private static final List<String[]> DEV_LINKS = List.of(new String[] {"fd", "/proc/self/fd"},
+            new String[] {"stdin", "/proc/self/fd/0"}, new String[] {"stdout", "/proc/self/fd/1"},
+            new String[] {"stderr", "/proc/self/fd/2"}, new String[] {"ptmx", "pts/ptmx"});
+
+    private final KernelFeatures features;
+    private final boolean createMountpoints;
+    private final Unmounter unmounter;
+
+    /**
+     * @param createMountpoints create missing destinations (directories, or an empty file for a
+     *                          file bind) inside the root; otherwise a missing one is an error
+     */
+    public Mounter(KernelFeatures features, boolean createMountpoints, UnmountPolicy policy) {
+        this.features = features;
+        this.createMountpoints = createMountpoints;
+        this.unmounter = new Unmounter(features, policy);
+    }
+
+    public static Mounter create() {
+        return new Mounter(KernelFeatures.current(), true, UnmountPolicy.DEFAULT);
+    }
+
+    public KernelFeatures features() { return features; }
+
+    public Unmounter unmounter() { return unmounter; }
+
+    /** Applies the specs in order; if one fails, undoes the ones before it (last first) and throws. */
+    public List<Mounted> mountAll(Root root, List<MountSpec> specs) throws IOException {
+        List<Mounted> done = new ArrayList<>();
+        try {
+            for (MountSpec s : specs) done.add(mount(root, s));
+            return done;
+        } catch (IOException | RuntimeException e) {
+            for (Mounted m : done.reversed()) {
+                try {
+                    unmounter.unmount(root, m);
+                } catch (IOException undo) {
+                    e.addSuppressed(undo);
+                }
+            }
+            throw e;
+        }
+    }
+
+    /** Applies one spec. On failure nothing it made remains: no mount, no created mountpoint. */
+    public Mounted mount(Root root, MountSpec spec) throws IOException {
+        List<Root.Created> created = new ArrayList<>();
+        boolean ok = false;
+        try {
+            Mounted m = switch (spec) {
+                case MountSpec.Bind b -> bind(root, b, created);
+                case MountSpec.Filesystem f -> filesystem(root, f, created);
+                case MountSpec.Dev d -> dev(root, d, created);
+                case MountSpec.Dir d -> dir(root, d, created);
+                case MountSpec.Symlink s -> symlink(root, s, created);
+            };
+            ok = true;
+            return m;
+        } catch (ErrnoException e) {
+            throw new MountException(reasonOf(e), "Failed to " + verb(spec) + " on "
+                    + Quote.string(root.hostPath(spec.dest())), e);
+        } finally {
+            for (Root.Created c : created.reversed()) {
+                if (ok) c.close();
+                else c.undo();
+            }
+        }
+    }
+
+    private static String verb(MountSpec spec) {
+        return switch (spec) {
+            case MountSpec.Bind b -> "bind mount " + Quote.string(b.source());
+            case MountSpec.Filesystem f -> "mount " + Quote.string(f.label());
+            case MountSpec.Dev d -> "mount a minimal /dev";
+            case MountSpec.Dir d -> "create a directory";
+            case MountSpec.Symlink s -> "create a symbolic link to " + Quote.string(s.target());
+        };
+    }
+
+    static MountException.Reason reasonOf(ErrnoException e) {
+        Errno n = e.errno();
+        if (n.equals(Errno.ENOENT) || n.equals(Errno.ENOTDIR) || n.equals(Errno.ELOOP) || n.equals(Errno.EISDIR)
+                || n.equals(Errno.ENAMETOOLONG)) {
+            return MountException.Reason.INVALID_INPUT;
+        }
+        return n.equals(Errno.EBUSY) ? MountException.Reason.BUSY : MountException.Reason.SYSTEM;
+    }
+
+    private Mounted bind(Root root, MountSpec.Bind b, List<Root.Created> created) throws IOException {
+        Fd src;
+        try {
+            src = openat2(AT_FDCWD, b.source(), O_PATH, 0, 0);
+        } catch (ErrnoException e) {
+            if (e.is(Errno.ENOENT) && b.options().optional()) return new Mounted(b, b.dest(), 0);
+            throw new MountException(reasonOf(e), "Failed to open bind source " + Quote.string(b.source()), e);
+        }
+        try (src) {
+            boolean dir = Root.stat(src).isDirectory();
+            try (Target t = Target.resolve(root, b.dest(), dir ? Target.Kind.DIRECTORY : Target.Kind.FILE,
+                    createMountpoints, created)) {
+                String srcPath = FileSyscalls.fdPath(src);
+                String destHost = FileSyscalls.fdPath(t.fd());
+                if (SpecPaths.isAtOrBelow(destHost, srcPath)) {
+                    throw new MountException(MountException.Reason.INVALID_INPUT, "Bind source "
+                            + Quote.string(srcPath) + " contains its destination " + Quote.string(destHost));
+                }
+                long id = bindOnto(root, src, t, b.recursive(),
+                        attributes(b.options().withReadOnly(b.readOnly()), false, false, false),
+                        b.propagation());
+                return new Mounted(b, t.path(), id);
+            }
+        }
+    }
+
+    private Mounted filesystem(Root root, MountSpec.Filesystem f, List<Root.Created> created) throws IOException {
+        try (Target t = Target.resolve(root, f.dest(), Target.Kind.DIRECTORY, createMountpoints, created)) {
+            MountOptions o = f.options();
+            long attrs = switch (f.fsType()) {
+                case PROC, SYSFS, MQUEUE -> attributes(o, true, true, true);
+                case TMPFS -> attributes(o, true, true, false);
+                case DEVPTS -> attributes(o, true, false, true);
+            };
+            List<String[]> params = new ArrayList<>();
+            if (o.sizeBytes() != null) params.add(new String[] {"size", Long.toString(o.sizeBytes())});
+            if (o.mode() != null) params.add(new String[] {"mode", "0" + Integer.toOctalString(o.mode())});
+            if (f.fsType() == MountSpec.FsType.DEVPTS) {
+                params.add(new String[] {"ptmxmode", "0666"});
+                params.add(new String[] {"mode", "0620"});
+            }
+            long id = freshOnto(root, f.fsType().word(), f.label(), params, t, attrs,
+                    o.propagation() == null ? Propagation.PRIVATE : o.propagation());
+            return new Mounted(f, t.path(), id);
+        }
+    }
+
+    private Mounted dev(Root root, MountSpec.Dev d, List<Root.Created> created) throws IOException {
+        MountOptions o = d.options();
+        long id;
+        String path;
+        try (Target t = Target.resolve(root, d.dest(), Target.Kind.DIRECTORY, createMountpoints, created)) {
+            List<String[]> params = List.of(new String[] {"size", Long.toString(o.sizeBytes() == null ? 1 << 20 : o.sizeBytes())},
+                    new String[] {"mode", "0" + Integer.toOctalString(o.mode() == null ? 0755 : o.mode())});
+            id = freshOnto(root, "tmpfs", "tmpfs", params, t, attributes(o, true, true, true),
+                    o.propagation() == null ? Propagation.PRIVATE : o.propagation());
+            path = t.path();
+        }
+        Mounted mounted = new Mounted(d, path, id);
+        List<Root.Created> inside = new ArrayList<>(); // lives in the new tmpfs: goes with it
+        try {
+            for (String node : DEV_NODES) {
+                try (Fd src = openat2(AT_FDCWD, "/dev/" + node, O_PATH, 0, 0);
+                     Target t = Target.resolve(root, path + "/" + node, Target.Kind.FILE, true, inside)) {
+                    bindOnto(root, src, t, false, 0, Propagation.PRIVATE);
+                }
+            }
+            try (Fd devDir = root.openInRoot(path, O_DIRECTORY | O_NOFOLLOW)) {
+                for (String[] link : DEV_LINKS) symlinkat(link[1], devDir.get(), link[0]);
+                mkdirat(devDir.get(), "shm", 01777);
+                mkdirat(devDir.get(), "pts", 0755);
+            }
+            return mounted;
+        } catch (IOException | RuntimeException e) {
+            try {
+                unmounter.unmount(root, mounted);
+            } catch (IOException undo) {
+                e.addSuppressed(undo);
+            }
+            throw e;
+        } finally {
+            inside.forEach(Root.Created::close);
+        }
+    }
+
+    private Mounted dir(Root root, MountSpec.Dir d, List<Root.Created> created) throws IOException {
+        int mode = d.options().mode() == null ? 0755 : d.options().mode();
+        try (Fd fd = root.mkdirAll(d.dest(), mode, created)) {
+            return new Mounted(d, root.inRootPath(fd, d.dest()), 0);
+        }
+    }
+
+    private Mounted symlink(Root root, MountSpec.Symlink s, List<Root.Created> created) throws IOException {
+        Fd dir = root.mkdirAll(SpecPaths.parent(s.dest()), 0755, created);
+        try (dir) {
+            String name = SpecPaths.name(s.dest());
+            try {
+                symlinkat(s.target(), dir.get(), name);
+            } catch (ErrnoException e) {
+                if (!e.is(Errno.EEXIST)) throw e;
+                String existing;
+                try {
+                    existing = readlinkat(dir.get(), name);
+                } catch (ErrnoException notLink) {
+                    throw Target.invalid(root, s.dest(), "exists and is not a symbolic link");
+                }
+                if (!existing.equals(s.target())) {
+                    throw Target.invalid(root, s.dest(), "is a symbolic link to " + Quote.string(existing)
+                            + ", not to " + Quote.string(s.target()));
+                }
+            }
+            String parent = root.inRootPath(dir, s.dest());
+            return new Mounted(s, (parent.equals("/") ? "" : parent) + "/" + name, 0);
+        }
+    }
+
+    /** MOUNT_ATTR_* bits for the options, plus the secure defaults a fresh filesystem of this type gets. */
+    private static long attributes(MountOptions o, boolean nosuid, boolean nodev, boolean noexec) {
+        long a = 0;
+        if (o.readOnly()) a |= MOUNT_ATTR_RDONLY;
+        if (o.nosuid() || nosuid) a |= MOUNT_ATTR_NOSUID;
+        if (o.nodev() || nodev) a |= MOUNT_ATTR_NODEV;
+        if (o.noexec() || noexec) a |= MOUNT_ATTR_NOEXEC;
+        return a;
+    }
+
+    /** A fresh filesystem onto {@code t}; returns the new mount's id. */
+    private long freshOnto(Root root, String fsType, String label, List<String[]> params, Target t, long attrs,
+                           Propagation propagation) throws IOException {
+        if (features.mountApi()) {
+            try (Fd ctx = fsopen(fsType)) {
+                fsconfigSetString(ctx, "source", label);
+                for (String[] p : params) fsconfigSetString(ctx, p[0], p[1]);
+                fsconfigCreate(ctx);
+                try (Fd m = fsmount(ctx, attrs)) {
+                    return attach(root, m, t, false, propagation);
+                }
+            }
+        }
+        StringBuilder data = new StringBuilder();
+        for (String[] p : params) data.append(data.isEmpty() ? "" : ",").append(p[0]).append('=').append(p[1]);
+        // The attribute bits have the same values as MS_RDONLY, MS_NOSUID, MS_NODEV and MS_NOEXEC.
+        MountSyscalls.mount(label, t.procPath(), fsType, attrs, data.isEmpty() ? null : data.toString());
+        return afterClassicMount(root, t, false, 0, propagation);
+    }
+
+    /** A bind of the already-open {@code src} onto {@code t}; returns the new mount's id. */
+    private long bindOnto(Root root, Fd src, Target t, boolean recursive, long attrs, Propagation propagation)
+            throws IOException {
+        int rec = recursive ? AT_RECURSIVE : 0;
+        if (features.mountApi()) {
+            try (Fd m = openTree(src.get(), "", OPEN_TREE_CLONE | AT_EMPTY_PATH | rec)) {
+                if (!Root.stat(m).sameFile(Root.stat(src))) {
+                    throw new MountException(MountException.Reason.SYSTEM, "Bind source changed while being cloned");
+                }
+                // Set before attaching: a read-only bind is never writable, not even for an instant.
+                if (attrs != 0) mountSetattr(m.get(), "", AT_EMPTY_PATH | rec, attrs, 0, 0);
+                return attach(root, m, t, recursive, propagation);
+            }
+        }
+        MountSyscalls.mount("/proc/thread-self/fd/" + src.get(), t.procPath(), null,
+                MS_BIND | (recursive ? MS_REC : 0), null);
+        return afterClassicMount(root, t, recursive, attrs, propagation);
+    }
+
+    /** Moves the detached mount {@code m} onto {@code t}, sets its propagation, and checks it is on top. */
+    private long attach(Root root, Fd m, Target t, boolean recursive, Propagation propagation) throws IOException {
+        moveMount(m.get(), "", t.fd().get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+        long id = FileSyscalls.fstatx(m, features.statxMountIdMask()).mountId();
+        try {
+            // Under a shared parent the new mount joined its peer group; it must not stay there.
+            mountSetattr(m.get(), "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), 0, 0, propagation.msFlag);
+            verifyOnTop(root, t, id);
+            return id;
+        } catch (IOException | RuntimeException e) {
+            detachAfterFailure(root, t, id, e);
+            throw e;
+        }
+    }
+
+    /** mount(2) put a mount on {@code t}: find it through the parent, then set flags and propagation. */
+    private long afterClassicMount(Root root, Target t, boolean recursive, long attrs, Propagation propagation)
+            throws IOException {
+        long below = FileSyscalls.fstatx(t.fd(), features.statxMountIdMask()).mountId();
+        try (Fd top = openat2(t.parent().get(), t.name(), O_PATH | O_NOFOLLOW, 0, Root.NO_LINKS)) {
+            long id = FileSyscalls.fstatx(top, features.statxMountIdMask()).mountId();
+            if (id == below) {
+                throw new MountException(MountException.Reason.SYSTEM, "mount(2) reported success, but no mount appeared on "
+                        + Quote.string(root.hostPath(t.path())));
+            }
+            try {
+                String self = "/proc/thread-self/fd/" + top.get();
+                if (attrs != 0) {
+                    // The kernel ignores MS_RDONLY on the first bind call: flags need a remount of each mount.
+                    for (MountEntry e : recursive ? MountTable.subtree(MountTable.of(features).read(), id)
+                            : List.<MountEntry>of()) {
+                        if (e.id() != id) remountSubmount(root, e, attrs);
+                    }
+                    MountSyscalls.mount(null, self, null, MS_REMOUNT | MS_BIND | attrs, null);
+                }
+                MountSyscalls.mount(null, self, null, propagation.msFlag | (recursive ? MS_REC : 0), null);
+                verifyOnTop(root, t, id);
+                return id;
+            } catch (IOException | RuntimeException e) {
+                detachAfterFailure(root, t, id, e);
+                throw e;
+            }
+        }
+    }
+
+    private void remountSubmount(Root root, MountEntry e, long attrs) throws IOException {
+        String inRoot = root.inRootPath(e.mountPoint());
+        if (inRoot == null) return;
+        try (Fd sub = root.openInRoot(inRoot, 0)) {
+            if (FileSyscalls.fstatx(sub, features.statxMountIdMask()).mountId() != e.id()) return;
+            MountSyscalls.mount(null, "/proc/thread-self/fd/" + sub.get(), null, MS_REMOUNT | MS_BIND | attrs, null);
+        }
+    }
+
+    private void verifyOnTop(Root root, Target t, long id) throws IOException {
+        long onTop = statx(t.parent().get(), t.name(), AT_SYMLINK_NOFOLLOW, features.statxMountIdMask()).mountId();
+        if (onTop != id) {
+            throw new MountException(MountException.Reason.SYSTEM, "The mount on " + Quote.string(root.hostPath(t.path()))
+                    + " is mount " + onTop + ", not the one just made (" + id + ")");
+        }
+    }
+
+    private void detachAfterFailure(Root root, Target t, long id, Exception failure) {
+        try {
+            unmounter.unmountOne(root, t.path(), id, UnmountPolicy.DEFAULT.withLazy(true));
+        } catch (IOException | RuntimeException undo) {
+            failure.addSuppressed(undo);
+        }
+    }
+}

@@ -1,0 +1,151 @@
+package dev.mountkeeper.mount;
+
+import static dev.mountkeeper.linux.FileSyscalls.*;
+
+import dev.mountkeeper.linux.ErrnoException;
+import dev.mountkeeper.linux.Errno;
+import dev.mountkeeper.linux.Fd;
+import dev.mountkeeper.linux.FileSyscalls;
+import dev.mountkeeper.linux.MountSyscalls;
+import dev.mountkeeper.linux.Quote;
+import dev.mountkeeper.linux.Statx;
+import java.io.IOException;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * unmountat. Linux has none, so each mount is unmounted as
+ * {@code umount2("/proc/thread-self/fd/<parent fd>/<name>", UMOUNT_NOFOLLOW)}: the parent is an
+ * fd opened inside the root without following symlinks, the name is not followed either, and the
+ * mount id found there must be the one we expect. No chdir, no process-wide state, no lock.
+ */
+public final class Unmounter {
+    private static final System.Logger LOG = System.getLogger("mountkeeper.unmount");
+
+    /** How an unmount ended. */
+    public enum Outcome { UNMOUNTED, DETACHED_LAZILY, NOTHING_MOUNTED }
+
+    private final KernelFeatures features;
+    private final UnmountPolicy policy;
+
+    public Unmounter(KernelFeatures features, UnmountPolicy policy) {
+        this.features = features;
+        this.policy = policy;
+    }
+
+    /** Unmounts what {@code m} mounted, with everything mounted on or below it since, deepest first. */
+    public Outcome unmount(Root root, Mounted m) throws IOException {
+        return unmount(root, m, policy);
+    }
+
+    public Outcome unmount(Root root, Mounted m, UnmountPolicy p) throws IOException {
+        if (!m.isMount()) return Outcome.NOTHING_MOUNTED;
+        List<MountEntry> tree = MountTable.subtree(MountTable.of(features).read(), m.mountId());
+        if (tree.isEmpty()) {
+            throw new MountException(MountException.Reason.SYSTEM, "Failed to unmount "
+                    + Quote.string(root.hostPath(m.path())) + ": mount " + m.mountId() + " is no longer mounted");
+        }
+        return unmountTree(root, tree, p);
+    }
+
+    /** Unmounts the top mount at {@code dest} (a path inside the root) and everything below it. */
+    public Outcome unmountPath(Root root, String dest, UnmountPolicy p) throws IOException {
+        String path;
+        long id;
+        try (Fd fd = root.openInRoot(dest, O_NOFOLLOW)) {
+            path = root.inRootPath(fd, dest);
+            id = FileSyscalls.fstatx(fd, features.statxMountIdMask()).mountId();
+        } catch (ErrnoException e) {
+            throw new MountException(Mounter.reasonOf(e), "Failed to unmount " + Quote.string(root.hostPath(dest)), e);
+        }
+        List<MountEntry> table = MountTable.of(features).read();
+        String host = root.hostPath(path);
+        boolean isMountPoint = table.stream().anyMatch(e -> e.id() == id && e.mountPoint().equals(host));
+        if (!isMountPoint) {
+            throw new MountException(MountException.Reason.INVALID_INPUT, "Failed to unmount " + Quote.string(host)
+                    + ": not a mount point");
+        }
+        return unmountTree(root, MountTable.subtree(table, id), p);
+    }
+
+    private Outcome unmountTree(Root root, List<MountEntry> childrenFirst, UnmountPolicy p) throws IOException {
+        Outcome outcome = Outcome.UNMOUNTED;
+        for (MountEntry e : childrenFirst) {
+            String inRoot = root.inRootPath(e.mountPoint());
+            if (inRoot == null || inRoot.equals("/")) {
+                throw new MountException(MountException.Reason.SYSTEM, "Refusing to unmount " + Quote.string(e.mountPoint())
+                        + ": it is not inside the root " + Quote.string(root.path()));
+            }
+            if (unmountOne(root, inRoot, e.id(), p) == Outcome.DETACHED_LAZILY) {
+                outcome = Outcome.DETACHED_LAZILY;
+                break; // a lazy detach takes whatever is still below with it
+            }
+        }
+        return outcome;
+    }
+
+    /** Unmounts mount {@code id} at {@code path} (inside the root), and only that mount. */
+    Outcome unmountOne(Root root, String path, long id, UnmountPolicy p) throws IOException {
+        String host = root.hostPath(path);
+        String name = SpecPaths.name(path);
+        try (Fd parent = openat2(root.fd().get(), SpecPaths.parent(path), O_PATH | O_DIRECTORY, 0,
+                Root.IN_ROOT | RESOLVE_NO_SYMLINKS)) {
+            String target = "/proc/thread-self/fd/" + parent.get() + "/" + name;
+            long sleep = p.firstBackoff().toNanos();
+            for (int attempt = 1; ; attempt++) {
+                checkStillOurs(parent, name, id, host);
+                try {
+                    MountSyscalls.umount2(target, MountSyscalls.UMOUNT_NOFOLLOW);
+                    return Outcome.UNMOUNTED;
+                } catch (ErrnoException e) {
+                    if (!e.is(Errno.EBUSY)) throw e;
+                    if (attempt >= p.attempts()) return busy(root, parent, name, id, host, target, attempt, e, p);
+                }
+                try {
+                    Thread.sleep(sleep / 1_000_000, (int) (sleep % 1_000_000));
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new MountException(MountException.Reason.SYSTEM, "Interrupted while unmounting " + Quote.string(host));
+                }
+                sleep *= 2;
+            }
+        } catch (ErrnoException e) {
+            throw new MountException(Mounter.reasonOf(e), "Failed to unmount " + Quote.string(host), e);
+        }
+    }
+
+    /** What is at {@code name} now must be a directory or file carrying mount {@code id}, never a symlink. */
+    private void checkStillOurs(Fd parent, String name, long id, String host) throws IOException {
+        Statx st = statx(parent.get(), name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | features.statxMountIdMask());
+        if (st.isSymlink()) {
+            throw new MountException(MountException.Reason.SYSTEM, "Refusing to unmount " + Quote.string(host)
+                    + ": it was replaced by a symbolic link");
+        }
+        if (st.mountId() != id) {
+            throw new MountException(MountException.Reason.SYSTEM, "Refusing to unmount " + Quote.string(host)
+                    + ": the mount there is " + st.mountId() + ", not " + id + ", the one expected");
+        }
+    }
+
+    private Outcome busy(Root root, Fd parent, String name, long id, String host, String target, int attempts,
+                         ErrnoException cause, UnmountPolicy p) throws IOException {
+        Set<Long> ids = MountTable.subtree(MountTable.of(features).read(), id).stream()
+                .map(MountEntry::id).collect(Collectors.toSet());
+        List<Holders.Holder> holders = Holders.find(ids, host, features);
+        String who = holders.isEmpty() ? "no process found holding it"
+                : "held by " + holders.stream().map(Holders.Holder::toString).collect(Collectors.joining(", "));
+        if (p.lazyWhenBusy()) {
+            try {
+                MountSyscalls.umount2(target, MountSyscalls.UMOUNT_NOFOLLOW | MountSyscalls.MNT_DETACH);
+            } catch (ErrnoException e) {
+                throw new MountException(MountException.Reason.SYSTEM, "Failed to detach " + Quote.string(host), e);
+            }
+            LOG.log(System.Logger.Level.WARNING, "Detached " + Quote.string(host) + " lazily after " + attempts
+                    + " busy attempts (" + who + ")");
+            return Outcome.DETACHED_LAZILY;
+        }
+        throw new MountException(MountException.Reason.BUSY, "Failed to unmount " + Quote.string(host) + " after "
+                + attempts + " attempts, " + who, cause);
+    }
+}
