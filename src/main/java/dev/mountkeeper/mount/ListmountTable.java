@@ -57,8 +57,10 @@ final class ListmountTable implements MountTable {
         else if ((s.propagation() & MountSyscalls.MS_SLAVE) != 0) propagation = "master:" + s.master();
         else if ((s.propagation() & MountSyscalls.MS_UNBINDABLE) != 0) propagation = "unbindable";
         else propagation = "private";
-        boolean ro = (s.attributes() & MountSyscalls.MOUNT_ATTR_RDONLY) != 0;
+        long flags = MountSyscalls.MOUNT_ATTR_RDONLY | MountSyscalls.MOUNT_ATTR_NOSUID | MountSyscalls.MOUNT_ATTR_NODEV
+                | MountSyscalls.MOUNT_ATTR_NOEXEC;
         return new MountEntry(uniqueIds ? s.id() : s.oldId(), uniqueIds ? s.parentId() : s.oldParentId(),
-                s.mountPoint(), s.root(), s.fsType(), s.source() == null ? "" : s.source(), ro, propagation);
+                s.mountPoint(), s.root(), s.fsType(), s.source() == null ? "" : s.source(), s.attributes() & flags,
+                propagation);
     }
 }

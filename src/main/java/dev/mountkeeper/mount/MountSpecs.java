@@ -166,7 +166,7 @@ public final class MountSpecs {
         if (o.recursive()) j.add("recursive");
         if (o.optional()) j.add("try");
         if (o.sizeBytes() != null) j.add("size=" + o.sizeBytes());
-        if (o.mode() != null) j.add("mode=0" + Integer.toOctalString(o.mode()));
+        if (o.mode() != null) j.add(String.format("mode=%04o", o.mode()));
         return j.toString();
     }
 

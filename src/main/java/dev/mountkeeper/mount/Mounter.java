@@ -50,16 +50,24 @@ public final class Mounter {
     /** Applies the specs in order; if one fails, undoes the ones before it (last first) and throws. */
     public List<Mounted> mountAll(Root root, List<MountSpec> specs) throws IOException {
         List<Mounted> done = new ArrayList<>();
+        // What each spec created, undone too if a later spec fails. A created entry holds its parent's
+        // fd, which pins the mount it lies in: so spec i is unmounted, then its entries undone, last first.
+        List<List<Root.Created>> created = new ArrayList<>();
         try {
-            for (MountSpec s : specs) done.add(mount(root, s));
+            for (MountSpec s : specs) {
+                created.add(new ArrayList<>());
+                done.add(mount(root, s, created.getLast()));
+            }
+            created.forEach(c -> finish(c, true));
             return done;
         } catch (IOException | RuntimeException e) {
-            for (Mounted m : done.reversed()) {
+            for (int i = created.size() - 1; i >= 0; i--) {
                 try {
-                    unmounter.unmount(root, m);
+                    if (i < done.size()) unmounter.unmount(root, done.get(i));
                 } catch (IOException undo) {
                     e.addSuppressed(undo);
                 }
+                finish(created.get(i), false);
             }
             throw e;
         }
@@ -70,6 +78,24 @@ public final class Mounter {
         List<Root.Created> created = new ArrayList<>();
         boolean ok = false;
         try {
+            Mounted m = mount(root, spec, created);
+            ok = true;
+            return m;
+        } finally {
+            finish(created, ok);
+        }
+    }
+
+    private static void finish(List<Root.Created> created, boolean keep) {
+        for (Root.Created c : created.reversed()) {
+            if (keep) c.close();
+            else c.undo();
+        }
+    }
+
+    /** Applies one spec, appending what it created; on failure it has undone its own mount, not {@code created}. */
+    private Mounted mount(Root root, MountSpec spec, List<Root.Created> created) throws IOException {
+        try {
             Mounted m = switch (spec) {
                 case MountSpec.Bind b -> bind(root, b, created);
                 case MountSpec.Filesystem f -> filesystem(root, f, created);
@@ -77,16 +103,10 @@ public final class Mounter {
                 case MountSpec.Dir d -> dir(root, d, created);
                 case MountSpec.Symlink s -> symlink(root, s, created);
             };
-            ok = true;
             return m;
         } catch (ErrnoException e) {
             throw new MountException(reasonOf(e), "Failed to " + verb(spec) + " on "
                     + Quote.string(root.hostPath(spec.dest())), e);
-        } finally {
-            for (Root.Created c : created.reversed()) {
-                if (ok) c.close();
-                else c.undo();
-            }
         }
     }
 
@@ -284,7 +304,7 @@ public final class Mounter {
             verifyOnTop(root, t, id);
             return id;
         } catch (IOException | RuntimeException e) {
-            detachAfterFailure(root, t, id, e);
+            detach(m, e);
             throw e;
         }
     }
@@ -313,7 +333,7 @@ public final class Mounter {
                 verifyOnTop(root, t, id);
                 return id;
             } catch (IOException | RuntimeException e) {
-                detachAfterFailure(root, t, id, e);
+                detach(top, e);
                 throw e;
             }
         }
@@ -336,10 +356,14 @@ public final class Mounter {
         }
     }
 
-    private void detachAfterFailure(Root root, Target t, long id, Exception failure) {
+    /**
+     * Undoes an attached mount through an fd on its root: that names exactly our mount, wherever
+     * it is now, even if its path was swapped meanwhile. The fd pins it, so only MNT_DETACH works.
+     */
+    private static void detach(Fd mountRoot, Exception failure) {
         try {
-            unmounter.unmountOne(root, t.path(), id, UnmountPolicy.DEFAULT.withLazy(true));
-        } catch (IOException | RuntimeException undo) {
+            MountSyscalls.umount2("/proc/thread-self/fd/" + mountRoot.get(), MNT_DETACH);
+        } catch (ErrnoException undo) {
             failure.addSuppressed(undo);
         }
     }

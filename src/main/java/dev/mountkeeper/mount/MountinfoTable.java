@@ -1,5 +1,6 @@
 package dev.mountkeeper.mount;
 
+import dev.mountkeeper.linux.MountSyscalls;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -52,9 +53,18 @@ final class MountinfoTable implements MountTable {
                 break;
             }
         }
-        boolean ro = List.of(f[5].split(",")).contains("ro");
+        long attributes = 0;
+        for (String o : f[5].split(",")) {
+            attributes |= switch (o) {
+                case "ro" -> MountSyscalls.MOUNT_ATTR_RDONLY;
+                case "nosuid" -> MountSyscalls.MOUNT_ATTR_NOSUID;
+                case "nodev" -> MountSyscalls.MOUNT_ATTR_NODEV;
+                case "noexec" -> MountSyscalls.MOUNT_ATTR_NOEXEC;
+                default -> 0;
+            };
+        }
         return new MountEntry(Long.parseLong(f[0]), Long.parseLong(f[1]), unescape(f[4]), unescape(f[3]),
-                unescape(f[dash + 1]), unescape(f[dash + 2]), ro, propagation);
+                unescape(f[dash + 1]), unescape(f[dash + 2]), attributes, propagation);
     }
 
     /** The kernel writes space, tab, newline and backslash as octal escapes (\040, \011, \012, \134). */

@@ -35,11 +35,7 @@ record Target(Fd fd, Fd parent, String name, String path, Statx stat) implements
             if (kind == Kind.FILE && (st.isDirectory() || st.isSymlink())) {
                 throw invalid(root, dest, "is a " + st.typeName() + ", but the source is a file");
             }
-            long magic = FileSyscalls.fstatfsType(fd);
-            if (magic == PROC_SUPER_MAGIC || magic == SYSFS_MAGIC) {
-                throw invalid(root, dest, "lies inside " + (magic == PROC_SUPER_MAGIC ? "procfs" : "sysfs")
-                        + ", where nothing may be mounted over the kernel's files");
-            }
+            refuseKernelFs(root, dest, fd);
             String path = root.inRootPath(fd, dest);
             if (path.equals("/")) throw invalid(root, dest, "is the root itself");
             parent = openat2(root.fd().get(), SpecPaths.parent(path), O_PATH | O_DIRECTORY, 0,
@@ -60,7 +56,8 @@ record Target(Fd fd, Fd parent, String name, String path, Statx stat) implements
     private static Fd open(Root root, String dest, Kind kind, boolean create, List<Root.Created> created)
             throws IOException {
         try {
-            return root.openInRoot(dest, kind == Kind.DIRECTORY ? O_DIRECTORY : 0);
+            // A file destination is never followed if it is a symlink: it is refused below instead.
+            return root.openInRoot(dest, kind == Kind.DIRECTORY ? O_DIRECTORY : O_NOFOLLOW);
         } catch (ErrnoException e) {
             if (e.is(Errno.ELOOP)) throw invalid(root, dest, "goes through a magic link or a symlink loop", e);
             if (e.is(Errno.ENOTDIR)) throw invalid(root, dest, "is not a directory", e);
@@ -73,6 +70,7 @@ record Target(Fd fd, Fd parent, String name, String path, Statx stat) implements
             String name = SpecPaths.name(dest);
             boolean dirOwned = true;
             try {
+                refuseKernelFs(root, dest, dir);
                 try (Fd f = openat(dir.get(), name, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY, 0644)) {
                     created.add(new Root.Created(dir, name, false));
                     dirOwned = false;
@@ -84,8 +82,19 @@ record Target(Fd fd, Fd parent, String name, String path, Statx stat) implements
                 if (dirOwned) dir.close();
             }
         } catch (ErrnoException e) {
-            if (e.is(Errno.ELOOP)) throw invalid(root, dest, "was replaced by a symbolic link", e);
+            if (e.is(Errno.ELOOP) || e.is(Errno.ENOTDIR)) {
+                throw invalid(root, dest, "goes through a dangling symbolic link or one swapped in meanwhile", e);
+            }
             throw e;
+        }
+    }
+
+    /** Nothing is mounted over, or created in, procfs and sysfs: only a fresh procfs goes at /proc. */
+    private static void refuseKernelFs(Root root, String dest, Fd fd) throws IOException {
+        long magic = FileSyscalls.fstatfsType(fd);
+        if (magic == PROC_SUPER_MAGIC || magic == SYSFS_MAGIC) {
+            throw invalid(root, dest, "lies inside " + (magic == PROC_SUPER_MAGIC ? "procfs" : "sysfs")
+                    + ", where nothing may be mounted over the kernel's files");
         }
     }
 

@@ -86,7 +86,7 @@ public final class Unmounter {
     }
 
     /** Unmounts mount {@code id} at {@code path} (inside the root), and only that mount. */
-    Outcome unmountOne(Root root, String path, long id, UnmountPolicy p) throws IOException {
+    private Outcome unmountOne(Root root, String path, long id, UnmountPolicy p) throws IOException {
         String host = root.hostPath(path);
         String name = SpecPaths.name(path);
         try (Fd parent = openat2(root.fd().get(), SpecPaths.parent(path), O_PATH | O_DIRECTORY, 0,

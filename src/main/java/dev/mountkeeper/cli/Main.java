@@ -1,0 +1,34 @@
+package dev.mountkeeper.cli;
+
+import dev.mountkeeper.mount.InvalidSpecException;
+import dev.mountkeeper.mount.MountException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code mountkeeper} command. It has no action of its own: a subcommand is required. */
+@Command(name = "mountkeeper", mixinStandardHelpOptions = true, version = "mountkeeper 0.1.0",
+        synopsisSubcommandLabel = "COMMAND",
+        description = "Safe, leak-free mounts for build sandboxes.",
+        subcommands = {MountCommand.class, UmountCommand.class, MountsCommand.class})
+public final class Main {
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler(Main::handle);
+        return cl;
+    }
+
+    /** Bad input exits 2, every other failure 1; either way the one chained message, no stack trace. */
+    private static int handle(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+        PrintWriter err = cl.getErr();
+        err.println("mountkeeper " + cl.getCommandName() + ": " + e.getMessage());
+        err.flush();
+        boolean badInput = e instanceof InvalidSpecException || e instanceof IllegalArgumentException
+                || (e instanceof MountException m && m.reason() == MountException.Reason.INVALID_INPUT);
+        return badInput ? CommandLine.ExitCode.USAGE : CommandLine.ExitCode.SOFTWARE;
+    }
+}

@@ -1,0 +1,64 @@
+package dev.mountkeeper.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mountkeeper.testing.Kernel;
+import dev.mountkeeper.testing.Privileged;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CliTest {
+    record Run(int code, String out, String err) {}
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = Main.commandLine().setOut(new PrintWriter(out)).setErr(new PrintWriter(err)).execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void everyCommandHasHelp() {
+        for (String c : new String[] {"mount", "umount", "mounts"}) {
+            Run r = run(c, "--help");
+            assertThat(r.code()).isZero();
+            assertThat(r.out()).contains("Usage: mountkeeper " + c);
+        }
+        assertThat(run().code()).isEqualTo(2);
+        assertThat(run().err()).contains("Missing required subcommand");
+    }
+
+    @Test
+    void usageErrorsExit2() {
+        assertThat(run("mount", "proc::/proc").code()).isEqualTo(2);
+        assertThat(run("umount", "--root").code()).isEqualTo(2);
+        assertThat(run("nosuch").code()).isEqualTo(2);
+    }
+
+    @Test
+    void aRootThatDoesNotExistIsBadInput() {
+        Run r = run("mount", "--root", "/nonexistent/root", "proc::/proc");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("Failed to open root \"/nonexistent/root\": openat2(AT_FDCWD, \"/nonexistent/root\"")
+                .contains("ENOENT (No such file or directory)");
+    }
+
+    @Test
+    @Privileged
+    void mountListUnmount(@TempDir Path tmp) {
+        Run m = run("mount", "--root", tmp.toString(), "proc::/proc", "tmpfs::/tmp:size=1m", "symlink:usr/lib:/lib");
+        assertThat(m.code()).as(m.err()).isZero();
+        assertThat(m.out()).contains("proc::/proc -> " + tmp + "/proc (mount ");
+        Run list = run("mounts", tmp.toString(), "--json");
+        assertThat(list.out()).contains("\"mount_point\": \"" + tmp + "/proc\"").contains("\"fs_type\": \"tmpfs\"");
+        assertThat(run("mounts", tmp.toString()).out()).contains("rw,nosuid,nodev,noexec");
+        Run u = run("umount", "--root", tmp.toString(), "/tmp", "/proc");
+        assertThat(u.code()).as(u.err()).isZero();
+        assertThat(Kernel.mountsBelow(tmp.toString())).isEmpty();
+        Run again = run("umount", "--root", tmp.toString(), "/proc");
+        assertThat(again.code()).isEqualTo(2);
+        assertThat(again.err()).contains("not a mount point");
+    }
+}
