@@ -22,10 +22,6 @@ public record MountOptions(boolean readOnly, boolean nosuid, boolean nodev, bool
         return new MountOptions(ro, nosuid, nodev, noexec, propagation, recursive, optional, sizeBytes, mode);
     }
 
-    public MountOptions withSecureDefaults() {
-        return new MountOptions(readOnly, true, true, true, propagation, recursive, optional, sizeBytes, mode);
-    }
-
     /** Refuses options the spec type cannot honour, so nothing is silently ignored. */
     void allowOnly(String type, boolean mountFlags, boolean recursiveAndTry, boolean size, boolean modeAllowed) {
         if (!mountFlags && (readOnly || nosuid || nodev || noexec || propagation != null)) {

@@ -3,7 +3,6 @@ package dev.mountkeeper.mount;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.StringJoiner;
-import java.util.stream.Collectors;
 
 /**
  * The spec language: {@code TYPE:SOURCE:DEST[:OPTIONS]}, where OPTIONS is a comma-separated list.
@@ -172,10 +171,6 @@ public final class MountSpecs {
 
     static String escape(String field) {
         return field.replace("\\", "\\\\").replace(":", "\\:");
-    }
-
-    public static String formatAll(List<MountSpec> specs) {
-        return specs.stream().map(MountSpecs::format).collect(Collectors.joining(" "));
     }
 
 }
