@@ -69,15 +69,22 @@ public final class Unmounter {
         return unmountTree(root, MountTable.subtree(table, id), p);
     }
 
+    /**
+     * How often a mount whose mountpoint was renamed underneath us is looked up again by id. Linux
+     * lets a mountpoint be renamed in a narrow window (seen under a RENAME_EXCHANGE attacker), so
+     * a name can stop meaning our mount between the check and umount2.
+     */
+    private static final int MOVED_RETRIES = 8;
+
+    /** The name no longer carries the mount we expect (it moved, or a symlink took its place). */
+    private static final class Moved extends Exception {
+        Moved(String why) { super(why, null, false, false); }
+    }
+
     private Outcome unmountTree(Root root, List<MountEntry> childrenFirst, UnmountPolicy p) throws IOException {
         Outcome outcome = Outcome.UNMOUNTED;
         for (MountEntry e : childrenFirst) {
-            String inRoot = root.inRootPath(e.mountPoint());
-            if (inRoot == null || inRoot.equals("/")) {
-                throw new MountException(MountException.Reason.SYSTEM, "Refusing to unmount " + Quote.string(e.mountPoint())
-                        + ": it is not inside the root " + Quote.string(root.path()));
-            }
-            if (unmountOne(root, inRoot, e.id(), p) == Outcome.DETACHED_LAZILY) {
+            if (unmountFollowing(root, e, p) == Outcome.DETACHED_LAZILY) {
                 outcome = Outcome.DETACHED_LAZILY;
                 break; // a lazy detach takes whatever is still below with it
             }
@@ -85,8 +92,32 @@ public final class Unmounter {
         return outcome;
     }
 
+    /** Unmounts {@code e}; if its mountpoint moves meanwhile, finds it again by id (never by path). */
+    private Outcome unmountFollowing(Root root, MountEntry e, UnmountPolicy p) throws IOException {
+        String mountPoint = e.mountPoint();
+        for (int attempt = 1; ; attempt++) {
+            String inRoot = root.inRootPath(mountPoint);
+            if (inRoot == null || inRoot.equals("/")) {
+                throw new MountException(MountException.Reason.SYSTEM, "Refusing to unmount " + Quote.string(mountPoint)
+                        + ": it is not inside the root " + Quote.string(root.path()));
+            }
+            try {
+                return unmountOne(root, inRoot, e.id(), p);
+            } catch (Moved moved) {
+                var now = MountTable.of(features).read().stream().filter(x -> x.id() == e.id()).findFirst();
+                if (now.isEmpty()) return Outcome.UNMOUNTED; // gone already: nothing of ours is left there
+                if (attempt >= MOVED_RETRIES) {
+                    throw new MountException(MountException.Reason.SYSTEM, "Refusing to unmount "
+                            + Quote.string(root.hostPath(inRoot)) + ": " + moved.getMessage() + ", " + attempt
+                            + " times; it is now at " + Quote.string(now.get().mountPoint()));
+                }
+                mountPoint = now.get().mountPoint();
+            }
+        }
+    }
+
     /** Unmounts mount {@code id} at {@code path} (inside the root), and only that mount. */
-    private Outcome unmountOne(Root root, String path, long id, UnmountPolicy p) throws IOException {
+    private Outcome unmountOne(Root root, String path, long id, UnmountPolicy p) throws IOException, Moved {
         String host = root.hostPath(path);
         String name = SpecPaths.name(path);
         try (Fd parent = openat2(root.fd().get(), SpecPaths.parent(path), O_PATH | O_DIRECTORY, 0,
@@ -94,11 +125,13 @@ public final class Unmounter {
             String target = "/proc/thread-self/fd/" + parent.get() + "/" + name;
             long sleep = p.firstBackoff().toNanos();
             for (int attempt = 1; ; attempt++) {
-                checkStillOurs(parent, name, id, host);
+                checkStillOurs(parent, name, id);
                 try {
                     MountSyscalls.umount2(target, MountSyscalls.UMOUNT_NOFOLLOW);
                     return Outcome.UNMOUNTED;
                 } catch (ErrnoException e) {
+                    // EINVAL: what is at the name now is not a mount root (a symlink, or a plain directory).
+                    if (e.is(Errno.EINVAL)) throw new Moved("it was replaced while being unmounted");
                     if (!e.is(Errno.EBUSY)) throw e;
                     if (attempt >= p.attempts()) return busy(root, parent, name, id, host, target, attempt, e, p);
                 }
@@ -111,21 +144,18 @@ public final class Unmounter {
                 sleep *= 2;
             }
         } catch (ErrnoException e) {
+            if (e.is(Errno.ENOENT) || e.is(Errno.ENOTDIR) || e.is(Errno.ELOOP)) {
+                throw new Moved("its path changed (" + e.errno().name() + ")");
+            }
             throw new MountException(Mounter.reasonOf(e), "Failed to unmount " + Quote.string(host), e);
         }
     }
 
     /** What is at {@code name} now must be a directory or file carrying mount {@code id}, never a symlink. */
-    private void checkStillOurs(Fd parent, String name, long id, String host) throws IOException {
+    private void checkStillOurs(Fd parent, String name, long id) throws IOException, Moved {
         Statx st = statx(parent.get(), name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | features.statxMountIdMask());
-        if (st.isSymlink()) {
-            throw new MountException(MountException.Reason.SYSTEM, "Refusing to unmount " + Quote.string(host)
-                    + ": it was replaced by a symbolic link");
-        }
-        if (st.mountId() != id) {
-            throw new MountException(MountException.Reason.SYSTEM, "Refusing to unmount " + Quote.string(host)
-                    + ": the mount there is " + st.mountId() + ", not " + id + ", the one expected");
-        }
+        if (st.isSymlink()) throw new Moved("it was replaced by a symbolic link");
+        if (st.mountId() != id) throw new Moved("the mount there is " + st.mountId() + ", not " + id);
     }
 
     private Outcome busy(Root root, Fd parent, String name, long id, String host, String target, int attempts,
