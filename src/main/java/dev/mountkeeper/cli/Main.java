@@ -2,6 +2,7 @@ package dev.mountkeeper.cli;
 
 import dev.mountkeeper.mount.InvalidSpecException;
 import dev.mountkeeper.mount.MountException;
+import dev.mountkeeper.sandbox.SandboxException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -10,7 +11,7 @@ import picocli.CommandLine.Command;
 @Command(name = "mountkeeper", mixinStandardHelpOptions = true, version = "mountkeeper 0.1.0",
         synopsisSubcommandLabel = "COMMAND",
         description = "Safe, leak-free mounts for build sandboxes.",
-        subcommands = {MountCommand.class, UmountCommand.class, MountsCommand.class})
+        subcommands = {RunCommand.class, MountCommand.class, UmountCommand.class, MountsCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
@@ -19,6 +20,8 @@ public final class Main {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler(Main::handle);
+        // run: everything from the command name on belongs to the command; options may repeat, in order.
+        cl.getSubcommands().get("run").setStopAtPositional(true).setOverwrittenOptionsAllowed(true);
         return cl;
     }
 
@@ -27,6 +30,7 @@ public final class Main {
         PrintWriter err = cl.getErr();
         err.println("mountkeeper " + cl.getCommandName() + ": " + e.getMessage());
         err.flush();
+        if (e instanceof SandboxException s) return s.status();
         boolean badInput = e instanceof InvalidSpecException || e instanceof IllegalArgumentException
                 || (e instanceof MountException m && m.reason() == MountException.Reason.INVALID_INPUT);
         return badInput ? CommandLine.ExitCode.USAGE : CommandLine.ExitCode.SOFTWARE;

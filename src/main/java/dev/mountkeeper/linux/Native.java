@@ -45,6 +45,11 @@ final class Native {
         return LINKER.downcallHandle(symbol(name), descriptor);
     }
 
+    /** A libc function that older glibc versions lack; null there, and the caller has a fallback. */
+    static MethodHandle optionalPlainCall(String name, FunctionDescriptor descriptor) {
+        return LINKER.defaultLookup().find(name).map(s -> LINKER.downcallHandle(s, descriptor)).orElse(null);
+    }
+
     private static final MethodHandle[] SYSCALL = new MethodHandle[7];
 
     static {

@@ -12,15 +12,18 @@ import java.util.Set;
 /**
  * What the running kernel offers, each with a fallback that can be forced (for tests, and for
  * kernels or seccomp profiles that misbehave) by naming it in MOUNTKEEPER_FALLBACK or the system
- * property mountkeeper.fallback: {@code mount-api}, {@code listmount}, {@code mnt-id-unique}.
+ * property mountkeeper.fallback: {@code mount-api}, {@code listmount}, {@code mnt-id-unique},
+ * {@code pidns}.
  *
  * @param mountApi       fsopen/fsmount/open_tree/move_mount (5.2); else classic mount(2) on fd paths
  * @param listmount      listmount/statmount (6.8); else /proc/thread-self/mountinfo
  * @param uniqueMountIds 64-bit never-reused mount ids (6.8), used only together with listmount so
  *                       that the table and statx agree on which ids they speak of
+ * @param procPidns      procfs takes the pid namespace to show as an fd ("pidns", 6.17 or so), so a
+ *                       sandbox's /proc is made from outside it; else a process inside mounts it
  */
-public record KernelFeatures(boolean mountApi, boolean listmount, boolean uniqueMountIds) {
-    public static final List<String> FALLBACKS = List.of("mount-api", "listmount", "mnt-id-unique");
+public record KernelFeatures(boolean mountApi, boolean listmount, boolean uniqueMountIds, boolean procPidns) {
+    public static final List<String> FALLBACKS = List.of("mount-api", "listmount", "mnt-id-unique", "pidns");
 
     private static volatile KernelFeatures current;
 
@@ -35,7 +38,8 @@ public record KernelFeatures(boolean mountApi, boolean listmount, boolean unique
     }
 
     public static KernelFeatures detect() {
-        return new KernelFeatures(probeMountApi(), probeListmount(), probeUniqueIds());
+        boolean api = probeMountApi();
+        return new KernelFeatures(api, probeListmount(), probeUniqueIds(), api && probeProcPidns());
     }
 
     /** These features with the named fallbacks forced, e.g. "mount-api,listmount". */
@@ -49,7 +53,8 @@ public record KernelFeatures(boolean mountApi, boolean listmount, boolean unique
         }
         boolean lm = listmount && !names.contains("listmount");
         return new KernelFeatures(mountApi && !names.contains("mount-api"), lm,
-                uniqueMountIds && lm && !names.contains("mnt-id-unique"));
+                uniqueMountIds && lm && !names.contains("mnt-id-unique"),
+                procPidns && mountApi && !names.contains("mount-api") && !names.contains("pidns"));
     }
 
     /** The statx mask that yields the kind of mount id the mount table speaks of. */
@@ -60,12 +65,23 @@ public record KernelFeatures(boolean mountApi, boolean listmount, boolean unique
     @Override
     public String toString() {
         return "mount API " + (mountApi ? "new" : "classic") + ", mount table from "
-                + (listmount ? "listmount" : "mountinfo") + ", mount ids " + (uniqueMountIds ? "unique" : "reusable");
+                + (listmount ? "listmount" : "mountinfo") + ", mount ids " + (uniqueMountIds ? "unique" : "reusable")
+                + ", procfs " + (procPidns ? "made with pidns" : "made from inside the pid namespace");
     }
 
     private static boolean probeMountApi() {
         try (Fd fs = MountSyscalls.fsopen("tmpfs")) {
             return fs.isOpen();
+        } catch (ErrnoException e) {
+            return false;
+        }
+    }
+
+    private static boolean probeProcPidns() {
+        try (Fd fs = MountSyscalls.fsopen("proc");
+             Fd ns = FileSyscalls.openat(FileSyscalls.AT_FDCWD, "/proc/thread-self/ns/pid", FileSyscalls.O_RDONLY, 0)) {
+            MountSyscalls.fsconfigSetFd(fs, "pidns", ns);
+            return true;
         } catch (ErrnoException e) {
             return false;
         }

@@ -28,6 +28,20 @@ public final class Mounter {
     private final KernelFeatures features;
     private final boolean createMountpoints;
     private final Unmounter unmounter;
+    private final Sandboxing sandboxing;
+
+    /**
+     * What changes when the mounts go into a sandbox's own mount namespace: bind sources come from
+     * descriptors opened before the sandbox's root covered anything, a source may contain its
+     * destination (the namespace is private and a clone is a snapshot, so nothing can loop), and a
+     * procfs shows the sandbox's pid namespace.
+     */
+    public record Sandboxing(BindSources sources, PidNamespace pidns) {}
+
+    /** Opens a bind source; a sandbox hands out descriptors it opened earlier. */
+    public interface BindSources {
+        Fd open(String source) throws ErrnoException;
+    }
 
     /**
      * @param createMountpoints create missing destinations (directories, or an empty file for a
@@ -37,6 +51,19 @@ public final class Mounter {
         this.features = features;
         this.createMountpoints = createMountpoints;
         this.unmounter = new Unmounter(features, policy);
+        this.sandboxing = null;
+    }
+
+    private Mounter(Mounter m, Sandboxing sandboxing) {
+        this.features = m.features;
+        this.createMountpoints = m.createMountpoints;
+        this.unmounter = m.unmounter;
+        this.sandboxing = sandboxing;
+    }
+
+    /** This mounter, for use inside a sandbox's own mount namespace. */
+    public Mounter inSandbox(Sandboxing s) {
+        return new Mounter(this, s);
     }
 
     public static Mounter create() {
@@ -132,7 +159,7 @@ public final class Mounter {
     private Mounted bind(Root root, MountSpec.Bind b, List<Root.Created> created) throws IOException {
         Fd src;
         try {
-            src = openat2(AT_FDCWD, b.source(), O_PATH, 0, 0);
+            src = sandboxing == null ? openat2(AT_FDCWD, b.source(), O_PATH, 0, 0) : sandboxing.sources().open(b.source());
         } catch (ErrnoException e) {
             if (e.is(Errno.ENOENT) && b.options().optional()) return new Mounted(b, b.dest(), 0);
             throw new MountException(reasonOf(e), "Failed to open bind source " + Quote.string(b.source()), e);
@@ -143,7 +170,7 @@ public final class Mounter {
                     createMountpoints, created)) {
                 String srcPath = FileSyscalls.fdPath(src);
                 String destHost = FileSyscalls.fdPath(t.fd());
-                if (SpecPaths.isAtOrBelow(destHost, srcPath)) {
+                if (sandboxing == null && SpecPaths.isAtOrBelow(destHost, srcPath)) {
                     throw new MountException(MountException.Reason.INVALID_INPUT, "Bind source "
                             + Quote.string(srcPath) + " contains its destination " + Quote.string(destHost));
                 }
@@ -170,8 +197,13 @@ public final class Mounter {
                 params.add(new String[] {"ptmxmode", "0666"});
                 params.add(new String[] {"mode", "0620"});
             }
-            long id = freshOnto(root, f.fsType().word(), f.label(), params, t, attrs,
-                    o.propagation() == null ? Propagation.PRIVATE : o.propagation());
+            Propagation propagation = o.propagation() == null ? Propagation.PRIVATE : o.propagation();
+            PidNamespace pidns = f.fsType() == MountSpec.FsType.PROC && sandboxing != null ? sandboxing.pidns() : null;
+            if (pidns != null && !features.procPidns()) {
+                return new Mounted(f, t.path(), procFromInside(root, t, pidns, propagation));
+            }
+            long id = freshOnto(root, f.fsType().word(), f.label(), params, pidns == null ? null : pidns.fd(), t, attrs,
+                    propagation);
             return new Mounted(f, t.path(), id);
         }
     }
@@ -183,7 +215,7 @@ public final class Mounter {
         try (Target t = Target.resolve(root, d.dest(), Target.Kind.DIRECTORY, createMountpoints, created)) {
             List<String[]> params = List.of(new String[] {"size", Long.toString(o.sizeBytes() == null ? 1 << 20 : o.sizeBytes())},
                     new String[] {"mode", "0" + Integer.toOctalString(o.mode() == null ? 0755 : o.mode())});
-            id = freshOnto(root, "tmpfs", "tmpfs", params, t, attributes(o, true, true, true),
+            id = freshOnto(root, "tmpfs", "tmpfs", params, null, t, attributes(o, true, true, true),
                     o.propagation() == null ? Propagation.PRIVATE : o.propagation());
             path = t.path();
         }
@@ -256,12 +288,13 @@ public final class Mounter {
     }
 
     /** A fresh filesystem onto {@code t}; returns the new mount's id. */
-    private long freshOnto(Root root, String fsType, String label, List<String[]> params, Target t, long attrs,
-                           Propagation propagation) throws IOException {
+    private long freshOnto(Root root, String fsType, String label, List<String[]> params, Fd pidns, Target t,
+                           long attrs, Propagation propagation) throws IOException {
         if (features.mountApi()) {
             try (Fd ctx = fsopen(fsType)) {
                 fsconfigSetString(ctx, "source", label);
                 for (String[] p : params) fsconfigSetString(ctx, p[0], p[1]);
+                if (pidns != null) fsconfigSetFd(ctx, "pidns", pidns);
                 fsconfigCreate(ctx);
                 try (Fd m = fsmount(ctx, attrs)) {
                     return attach(root, m, t, false, propagation);
@@ -273,6 +306,20 @@ public final class Mounter {
         // The attribute bits have the same values as MS_RDONLY, MS_NOSUID, MS_NODEV and MS_NOEXEC.
         MountSyscalls.mount(label, t.procPath(), fsType, attrs, data.isEmpty() ? null : data.toString());
         return afterClassicMount(root, t, false, 0, propagation);
+    }
+
+    /** The fallback for kernels without procfs "pidns": a process in the namespace mounts it, we verify. */
+    private long procFromInside(Root root, Target t, PidNamespace pidns, Propagation propagation) throws IOException {
+        pidns.mountProcFromInside(t.fd());
+        long id = afterClassicMount(root, t, false, 0, propagation);
+        try (Fd top = openat2(t.parent().get(), t.name(), O_PATH | O_NOFOLLOW, 0, Root.NO_LINKS)) {
+            if (FileSyscalls.fstatfsType(top) != PROC_SUPER_MAGIC) {
+                detach(top, null);
+                throw new MountException(MountException.Reason.SYSTEM, "The mount made on "
+                        + Quote.string(root.hostPath(t.path())) + " is not a procfs");
+            }
+        }
+        return id;
     }
 
     /** A bind of the already-open {@code src} onto {@code t}; returns the new mount's id. */
@@ -364,7 +411,7 @@ public final class Mounter {
         try {
             MountSyscalls.umount2("/proc/thread-self/fd/" + mountRoot.get(), MNT_DETACH);
         } catch (ErrnoException undo) {
-            failure.addSuppressed(undo);
+            if (failure != null) failure.addSuppressed(undo);
         }
     }
 }

@@ -4,14 +4,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Validation and normalisation of the paths a spec names; pure functions, no filesystem access. */
-final class SpecPaths {
+public final class SpecPaths {
     private SpecPaths() {}
 
     static final int PATH_MAX = 4096;
     static final int NAME_MAX = 255;
 
     /** An absolute path, normalised: no empty or "." components, no trailing slash. ".." is refused. */
-    static String absolute(String what, String path) {
+    public static String absolute(String what, String path) {
         check(what, path);
         if (!path.startsWith("/")) {
             throw new IllegalArgumentException(what + " \"" + path + "\" is not an absolute path");
@@ -50,12 +50,12 @@ final class SpecPaths {
         }
     }
 
-    static String parent(String normalized) {
+    public static String parent(String normalized) {
         int slash = normalized.lastIndexOf('/');
         return slash <= 0 ? "/" : normalized.substring(0, slash);
     }
 
-    static String name(String normalized) {
+    public static String name(String normalized) {
         return normalized.substring(normalized.lastIndexOf('/') + 1);
     }
 

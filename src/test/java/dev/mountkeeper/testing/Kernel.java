@@ -33,7 +33,7 @@ public final class Kernel {
     /** The kernel's features, and each fallback forced, for tests that must pass on every path. */
     public static Stream<KernelFeatures> featureVariants() {
         KernelFeatures k = KernelFeatures.detect();
-        return Stream.of(k, k.without("mount-api"), k.without("listmount"), k.without("mnt-id-unique"),
-                k.without("mount-api,listmount,mnt-id-unique")).distinct();
+        return Stream.of(k, k.without("mount-api"), k.without("listmount"), k.without("mnt-id-unique"), k.without("pidns"),
+                k.without("mount-api,listmount,mnt-id-unique,pidns")).distinct();
     }
 }

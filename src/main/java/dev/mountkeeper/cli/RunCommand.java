@@ -1,0 +1,215 @@
+package dev.mountkeeper.cli;
+
+import dev.mountkeeper.mount.MountSpecs;
+import dev.mountkeeper.sandbox.RunResult;
+import dev.mountkeeper.sandbox.Sandbox;
+import dev.mountkeeper.sandbox.SandboxRunner;
+import dev.mountkeeper.sandbox.Stdio;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code mountkeeper run}: options read like bubblewrap's and are applied in the order given, so
+ * each setter adds its step to the builder as picocli meets it. Options taking two values get the
+ * values seen so far (picocli accumulates them), so each takes the last two.
+ */
+@Command(name = "run", mixinStandardHelpOptions = true, header = "Run a command in a sandbox with the mounts it declares.",
+        description = {"Runs COMMAND in its own mount, pid, IPC and UTS namespaces, in a root assembled from",
+                "the options, applied in order (later mounts go over earlier ones). Without --root the",
+                "root is a fresh tmpfs. The mounts exist only inside the sandbox and disappear with it,",
+                "even if mountkeeper is killed; if mountkeeper dies, the command dies too.",
+                "",
+                "Exit status: the command's, 128+N if signal N killed it, 124 on --timeout,",
+                "126 if it cannot be executed, 127 if it is not found, 2 for bad options or specs."},
+        footer = {"", "Example: mountkeeper run --ro-bind /usr /usr --symlink usr/lib /lib --symlink usr/lib64 /lib64 \\",
+                "           --symlink usr/bin /bin --proc /proc --dev /dev --tmpfs /tmp -- sh -c 'ls /proc'"})
+final class RunCommand implements Callable<Integer> {
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    private final Sandbox.Builder b = Sandbox.builder();
+    private Long nextSize;
+    private Integer nextPerms;
+
+    @Option(names = "--root", paramLabel = "DIR", description = "Pivot into DIR (mounts are added inside it) instead of a fresh tmpfs.")
+    void root(String dir) { b.root(dir); }
+
+    @Option(names = "--bind", arity = "2", paramLabel = "SRC DEST", description = "Bind SRC (recursively, without devices) on DEST.")
+    void bind(String[] v) { b.bind(v[v.length - 2], v[v.length - 1]); }
+
+    @Option(names = "--bind-try", arity = "2", paramLabel = "SRC DEST", description = "Like --bind, skipped if SRC is missing.")
+    void bindTry(String[] v) { b.bindTry(v[v.length - 2], v[v.length - 1]); }
+
+    @Option(names = "--ro-bind", arity = "2", paramLabel = "SRC DEST", description = "Bind SRC read-only on DEST.")
+    void roBind(String[] v) { b.roBind(v[v.length - 2], v[v.length - 1]); }
+
+    @Option(names = "--ro-bind-try", arity = "2", paramLabel = "SRC DEST", description = "Like --ro-bind, skipped if SRC is missing.")
+    void roBindTry(String[] v) { b.roBindTry(v[v.length - 2], v[v.length - 1]); }
+
+    @Option(names = "--dev-bind", arity = "2", paramLabel = "SRC DEST", description = "Bind SRC on DEST, device nodes usable.")
+    void devBind(String[] v) { b.devBind(v[v.length - 2], v[v.length - 1]); }
+
+    @Option(names = "--proc", paramLabel = "DEST", description = "A fresh procfs showing only the sandbox's processes.")
+    void proc(String dest) { b.proc(dest); }
+
+    @Option(names = "--sys", paramLabel = "DEST", description = "A fresh read-only sysfs.")
+    void sys(String dest) { b.sys(dest); }
+
+    @Option(names = "--dev", paramLabel = "DEST", description = "A minimal /dev (null, zero, full, random, urandom, tty, pts, shm).")
+    void dev(String dest) { b.dev(dest); }
+
+    @Option(names = "--tmpfs", paramLabel = "DEST", description = "A tmpfs (sized by a preceding --size, mode by --perms).")
+    void tmpfs(String dest) {
+        b.tmpfs(dest, nextSize, nextPerms);
+        nextSize = null;
+        nextPerms = null;
+    }
+
+    @Option(names = "--size", paramLabel = "BYTES", description = "Size of the next --tmpfs.")
+    void size(long bytes) {
+        if (bytes <= 0) throw new IllegalArgumentException("--size " + bytes + " is not positive");
+        nextSize = bytes;
+    }
+
+    @Option(names = "--perms", paramLabel = "OCTAL", description = "Mode of the next --tmpfs, --dir or --file.")
+    void perms(String octal) {
+        try {
+            nextPerms = Integer.parseInt(octal, 8);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--perms " + octal + " is not an octal mode");
+        }
+    }
+
+    @Option(names = "--dir", paramLabel = "DEST", description = "Create a directory.")
+    void dir(String dest) {
+        b.dir(dest, nextPerms);
+        nextPerms = null;
+    }
+
+    @Option(names = "--symlink", arity = "2", paramLabel = "TARGET DEST", description = "Create a symbolic link DEST pointing to TARGET.")
+    void symlink(String[] v) { b.symlink(v[v.length - 2], v[v.length - 1]); }
+
+    @Option(names = "--file", arity = "2", paramLabel = "FD DEST", description = "Copy what can be read from FD into the file DEST.")
+    void file(String[] v) {
+        int fd;
+        try {
+            fd = Integer.parseInt(v[v.length - 2]);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--file " + v[v.length - 2] + ": not a file descriptor number");
+        }
+        try {
+            b.file(v[v.length - 1], Files.readAllBytes(Path.of("/proc/self/fd/" + fd)));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--file " + fd + ": cannot read the descriptor: " + e.getMessage());
+        }
+    }
+
+    @Option(names = "--data", arity = "2", paramLabel = "TEXT DEST", description = "Create the file DEST holding TEXT.")
+    void data(String[] v) { b.file(v[v.length - 1], v[v.length - 2]); }
+
+    @Option(names = "--mount", paramLabel = "SPEC", description = "A step in the spec language, TYPE:SOURCE:DEST[:OPTIONS].")
+    void mount(String s) { b.mount(s); }
+
+    @Option(names = "--spec-file", paramLabel = "FILE", description = "Specs, one per line (blank lines and # comments ignored).")
+    void specFile(String file) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(Path.of(file));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--spec-file " + file + ": " + e.getMessage());
+        }
+        for (String line : lines) {
+            String s = line.strip();
+            if (!s.isEmpty() && !s.startsWith("#")) b.mount(MountSpecs.parse(s));
+        }
+    }
+
+    @Option(names = "--chdir", paramLabel = "DIR", description = "Working directory inside the sandbox (default /).")
+    void chdir(String dir) { b.chdir(dir); }
+
+    @Option(names = "--setenv", arity = "2", paramLabel = "VAR VALUE", description = "Set an environment variable.")
+    void setenv(String[] v) { b.setEnv(v[v.length - 2], v[v.length - 1]); }
+
+    @Option(names = "--unsetenv", paramLabel = "VAR", description = "Unset an environment variable.")
+    void unsetenv(String name) { b.unsetEnv(name); }
+
+    @Option(names = "--clearenv", description = "Start from an empty environment.")
+    void clearenv(boolean on) { if (on) b.clearEnv(); }
+
+    @Option(names = "--unshare-net", description = "A new network namespace (only loopback, down).")
+    void unshareNet(boolean on) { b.unshareNet(on); }
+
+    @Option(names = "--share-net", description = "Keep the host's network (the default).")
+    void shareNet(boolean on) { if (on) b.unshareNet(false); }
+
+    @Option(names = "--unshare-all", description = "New network namespace too.")
+    void unshareAll(boolean on) { if (on) b.unshareNet(true); }
+
+    @Option(names = {"--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent"},
+            description = "Accepted for bubblewrap users; always on.")
+    boolean alwaysOn;
+
+    @Option(names = "--hostname", paramLabel = "NAME", description = "Hostname inside the sandbox.")
+    void hostname(String name) { b.hostname(name); }
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", description = "Kill the command and everything it started after this long.")
+    void timeout(String s) { b.timeout(Durations.parse("--timeout", s)); }
+
+    @Option(names = "--keep-caps", description = "Let a command run as root keep its capabilities (by default it has none).")
+    void keepCaps(boolean on) { b.keepCapabilities(on); }
+
+    @Option(names = "--stdout", paramLabel = "FILE", description = "Write the command's standard output to FILE.")
+    String stdout;
+
+    @Option(names = "--stderr", paramLabel = "FILE", description = "Write the command's standard error to FILE.")
+    String stderr;
+
+    @Option(names = "--stdin", paramLabel = "FILE", description = "Read the command's standard input from FILE.")
+    String stdin;
+
+    @Option(names = "--rootless", description = "Run in a user namespace (automatic when not root; the launcher re-executes).")
+    boolean rootless;
+
+    @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The command and its arguments.")
+    List<String> command;
+
+    @Override
+    public Integer call() throws Exception {
+        b.command(command);
+        b.stdio(new Stdio(stdin == null ? Stdio.Redirect.INHERIT : new Stdio.Redirect.FromFile(stdin),
+                stdout == null ? Stdio.Redirect.INHERIT : new Stdio.Redirect.ToFile(stdout, false),
+                stderr == null ? Stdio.Redirect.INHERIT : new Stdio.Redirect.ToFile(stderr, false)));
+        Sandbox sandbox = b.build();
+        RunResult r = new SandboxRunner().run(sandbox);
+        if (r.timedOut()) {
+            spec.commandLine().getErr().println("mountkeeper run: timed out after " + sandbox.timeout().toMillis()
+                    + " ms; killed the command and everything it started");
+            spec.commandLine().getErr().flush();
+            return 124;
+        }
+        return r.shellStatus();
+    }
+
+    /** Seconds as a decimal ("2", "0.5"), or with a unit ("500ms", "2s", "1m"). */
+    static final class Durations {
+        private Durations() {}
+
+        static Duration parse(String option, String s) {
+            try {
+                if (s.endsWith("ms")) return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
+                if (s.endsWith("m")) return Duration.ofMinutes(Long.parseLong(s.substring(0, s.length() - 1)));
+                String n = s.endsWith("s") ? s.substring(0, s.length() - 1) : s;
+                return Duration.ofNanos(new java.math.BigDecimal(n).movePointRight(9).longValueExact());
+            } catch (NumberFormatException | ArithmeticException e) {
+                throw new IllegalArgumentException(option + " " + s + " is not a duration (seconds, or 500ms, 2s, 1m)");
+            }
+        }
+    }
+}

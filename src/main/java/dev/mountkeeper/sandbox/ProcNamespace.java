@@ -1,0 +1,47 @@
+package dev.mountkeeper.sandbox;
+
+import static dev.mountkeeper.linux.FileSyscalls.*;
+
+import dev.mountkeeper.linux.ErrnoException;
+import dev.mountkeeper.linux.Fd;
+import dev.mountkeeper.linux.ProcessSyscalls;
+import dev.mountkeeper.linux.ProcessSyscalls.Exit;
+import dev.mountkeeper.linux.ProcessSyscalls.Pipe;
+import dev.mountkeeper.linux.Spawn;
+import dev.mountkeeper.mount.MountException;
+import dev.mountkeeper.mount.PidNamespace;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The sandbox's pid namespace, for its /proc. Where procfs has no "pidns" parameter, the host's
+ * mount(8) is started inside the namespace (it is the second process there) and mounts onto the
+ * target through /proc/self/fd/3, which names our open descriptor, never a path that could change.
+ */
+record ProcNamespace(Fd fd) implements PidNamespace {
+    private static final List<String> MOUNT = List.of("/usr/bin/mount", "/bin/mount");
+
+    @Override
+    public void mountProcFromInside(Fd target) throws IOException {
+        String mount = MOUNT.stream().filter(p -> new java.io.File(p).canExecute()).findFirst()
+                .orElseThrow(() -> new MountException(MountException.Reason.SYSTEM, "No mount(8) on this host for the procfs fallback"));
+        try (Pipe err = ProcessSyscalls.pipe();
+             Fd devNull = openat(AT_FDCWD, "/dev/null", O_RDWR, 0)) {
+            int pid = new Spawn(mount, List.of("mount", "--no-canonicalize", "-t", "proc", "-o", "nosuid,nodev,noexec",
+                    "proc", "/proc/self/fd/3"), List.of("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), "/",
+                    Map.of(0, devNull, 1, devNull, 2, err.write(), 3, target)).start();
+            err.write().close();
+            byte[] message = ProcessSyscalls.read(err.read(), 4096);
+            Exit exit = ProcessSyscalls.wait4(pid, 0);
+            if (exit.exitCode() != 0) {
+                throw new MountException(MountException.Reason.SYSTEM, "mount(8) inside the sandbox's pid namespace failed ("
+                        + (exit.signaled() ? "signal " + exit.signal() : "exit " + exit.exitCode()) + "): "
+                        + new String(message, StandardCharsets.UTF_8).strip());
+            }
+        } catch (ErrnoException e) {
+            throw new MountException(MountException.Reason.SYSTEM, "Failed to mount the sandbox's procfs from inside it", e);
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package dev.mountkeeper.sandbox;
+
+import dev.mountkeeper.linux.ErrnoException;
+import dev.mountkeeper.linux.ProcessSyscalls;
+import dev.mountkeeper.linux.ProcessSyscalls.Pipe;
+import dev.mountkeeper.mount.KernelFeatures;
+import dev.mountkeeper.mount.Mounter;
+import dev.mountkeeper.mount.UnmountPolicy;
+import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * Runs sandboxes. Each run gets its own platform thread, because namespaces and the root are
+ * changed for that thread only; many runs may go on at once.
+ */
+public final class SandboxRunner {
+    static {
+        // After the pivot the sandbox thread cannot load classes from the class path (it sees the
+        // sandbox's files, not ours): everything it touches from then on is loaded here, up front.
+        for (Class<?> c : new Class<?>[] {CommandLookup.class, SandboxException.class, dev.mountkeeper.linux.Spawn.class,
+                dev.mountkeeper.linux.Statx.class, ErrnoException.class, dev.mountkeeper.linux.Errno.class,
+                dev.mountkeeper.linux.Quote.class, ProcessSyscalls.class, ProcessSyscalls.Exit.class,
+                dev.mountkeeper.linux.ResourceUsage.class, RunResult.class, Capabilities.class}) {
+            try {
+                Class.forName(c.getName(), true, c.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+    }
+
+    private final Mounter mounter;
+
+    public SandboxRunner() {
+        this(KernelFeatures.current());
+    }
+
+    public SandboxRunner(KernelFeatures features) {
+        this.mounter = new Mounter(features, true, UnmountPolicy.DEFAULT);
+    }
+
+    /** Runs the sandbox to the end. */
+    public RunResult run(Sandbox sandbox) throws IOException, InterruptedException {
+        return start(sandbox).waitFor();
+    }
+
+    /** Starts the sandbox on its own thread; the returned handle waits for it or cancels it. */
+    public Execution start(Sandbox sandbox) throws IOException {
+        Pipe wake = ProcessSyscalls.pipe();
+        Session session = new Session(sandbox, mounter, wake);
+        CompletableFuture<RunResult> result = new CompletableFuture<>();
+        Thread.ofPlatform().name("mountkeeper-sandbox").daemon(true).start(() -> {
+            try {
+                result.complete(session.run());
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            } finally {
+                synchronized (wake) {
+                    wake.close();
+                }
+            }
+        });
+        return new Execution(session, wake, result);
+    }
+
+    /** A started run. */
+    public static final class Execution {
+        private final Session session;
+        private final Pipe wake;
+        private final CompletableFuture<RunResult> result;
+
+        Execution(Session session, Pipe wake, CompletableFuture<RunResult> result) {
+            this.session = session;
+            this.wake = wake;
+            this.result = result;
+        }
+
+        /** Kills the command and everything it started; the result then says timedOut. */
+        public void cancel() {
+            session.cancel();
+            synchronized (wake) { // never write to the number after the run closed it
+                try {
+                    if (wake.write().isOpen()) ProcessSyscalls.writeAll(wake.write(), new byte[] {1});
+                } catch (ErrnoException e) {
+                    // the run is ending anyway
+                }
+            }
+        }
+
+        public RunResult waitFor() throws IOException, InterruptedException {
+            try {
+                return result.get();
+            } catch (InterruptedException e) {
+                cancel();
+                throw e;
+            } catch (ExecutionException e) {
+                Throwable c = e.getCause();
+                if (c instanceof IOException io) throw io;
+                if (c instanceof RuntimeException re) throw re;
+                if (c instanceof Error err) throw err;
+                throw new IOException(c);
+            }
+        }
+    }
+}

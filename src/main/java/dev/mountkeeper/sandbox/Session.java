@@ -1,0 +1,264 @@
+package dev.mountkeeper.sandbox;
+
+import static dev.mountkeeper.linux.FileSyscalls.*;
+import static dev.mountkeeper.linux.NamespaceSyscalls.*;
+
+import dev.mountkeeper.linux.Errno;
+import dev.mountkeeper.linux.ErrnoException;
+import dev.mountkeeper.linux.Fd;
+import dev.mountkeeper.linux.MountSyscalls;
+import dev.mountkeeper.linux.NamespaceSyscalls;
+import dev.mountkeeper.linux.ProcessSyscalls;
+import dev.mountkeeper.linux.ProcessSyscalls.Exit;
+import dev.mountkeeper.linux.ProcessSyscalls.Pipe;
+import dev.mountkeeper.linux.Quote;
+import dev.mountkeeper.linux.Spawn;
+import dev.mountkeeper.mount.MountException;
+import dev.mountkeeper.mount.MountOptions;
+import dev.mountkeeper.mount.MountSpec;
+import dev.mountkeeper.mount.Mounter;
+import dev.mountkeeper.mount.Propagation;
+import dev.mountkeeper.mount.Root;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One run, start to end, on its own platform thread (see linux-mount-facts.md): unshare the mount,
+ * pid and other namespaces for this thread only, start PID 1, build the root on /tmp of the new
+ * mount namespace, pivot into it, spawn the command, step back into the host's mount namespace,
+ * wait. The mounts exist only in the sandbox's namespace, which dies with its last process: there
+ * is nothing to unmount, and nothing can leak, even if we are killed.
+ */
+final class Session {
+    /** Where the new root is built, in the sandbox's own mount namespace only. */
+    private static final String BASE = "/tmp";
+
+    private final Sandbox sandbox;
+    private final Mounter mounter;
+    private final Pipe wake;
+    private volatile boolean cancelled;
+
+    Session(Sandbox sandbox, Mounter mounter, Pipe wake) {
+        this.sandbox = sandbox;
+        this.mounter = mounter;
+        this.wake = wake;
+    }
+
+    void cancel() {
+        cancelled = true;
+    }
+
+    RunResult run() throws IOException {
+        long started = System.nanoTime();
+        Map<Integer, Fd> stdio = new HashMap<>();
+        Sources sources = new Sources();
+        Init init = null;
+        int child = -1;
+        try (Fd hostMnt = openat(AT_FDCWD, "/proc/thread-self/ns/mnt", O_RDONLY, 0)) {
+            openStdio(stdio);
+            int flags = CLONE_NEWNS | CLONE_FS | CLONE_NEWPID | (sandbox.namespaces().ipc() ? CLONE_NEWIPC : 0)
+                    | (sandbox.namespaces().uts() ? CLONE_NEWUTS : 0) | (sandbox.namespaces().net() ? CLONE_NEWNET : 0);
+            NamespaceSyscalls.unshare(flags);
+            try {
+                // Nothing we mount may propagate back to the host, whatever its "/" is.
+                MountSyscalls.mount(null, "/", null, MountSyscalls.MS_REC | MountSyscalls.MS_PRIVATE, null);
+                // Opened in the new namespace (open_tree clones only mounts of the caller's own), and
+                // before the new root covers BASE.
+                sources.openAll(sandbox);
+                if (sandbox.hostname() != null) ProcessSyscalls.sethostname(sandbox.hostname());
+                init = Init.start();
+                try (Fd pidns = openat(AT_FDCWD, "/proc/" + init.pid + "/ns/pid", O_RDONLY, 0)) {
+                    buildRoot(sources, new ProcNamespace(pidns));
+                }
+                pivot();
+                if (!sandbox.keepCapabilities()) dropCapabilities();
+                child = spawn(stdio);
+            } finally {
+                NamespaceSyscalls.setns(hostMnt, CLONE_NEWNS);
+            }
+            RunResult r = await(child, init, started);
+            child = -1;
+            return r;
+        } finally {
+            if (child > 0) {
+                init.killAll();
+                reap(child);
+            }
+            if (init != null) init.close();
+            stdio.values().forEach(Fd::close);
+            sources.close();
+        }
+    }
+
+    private void openStdio(Map<Integer, Fd> stdio) throws IOException {
+        Stdio.Redirect[] r = {sandbox.stdio().in(), sandbox.stdio().out(), sandbox.stdio().err()};
+        for (int i = 0; i < 3; i++) {
+            Fd fd = switch (r[i]) {
+                case Stdio.Redirect.Inherit x -> null;
+                case Stdio.Redirect.FromFile f -> open(f.path(), O_RDONLY, "standard input");
+                case Stdio.Redirect.ToFile f -> open(f.path(), O_WRONLY | O_CREAT | (f.exclusive() ? O_EXCL : O_TRUNC),
+                        i == 1 ? "standard output" : "standard error");
+            };
+            if (fd != null) stdio.put(i, fd);
+        }
+    }
+
+    private static Fd open(String path, int flags, String what) throws MountException {
+        try {
+            return openat(AT_FDCWD, path, flags | O_NOCTTY, 0644);
+        } catch (ErrnoException e) {
+            throw new MountException(MountException.Reason.INVALID_INPUT, "Failed to open " + what + " "
+                    + Quote.string(path), e);
+        }
+    }
+
+    /** The root on BASE (a tmpfs, or a bind of the given directory), then every step in order. */
+    private void buildRoot(Sources sources, ProcNamespace pidns) throws IOException {
+        Mounter m = mounter.inSandbox(new Mounter.Sandboxing(sources, pidns));
+        MountOptions tmpfsOptions = new MountOptions(false, false, false, false, Propagation.PRIVATE, false, false,
+                null, 0755);
+        MountOptions bindOptions = new MountOptions(false, false, false, false, Propagation.PRIVATE, true, false,
+                null, null);
+        try (Root host = Root.open("/")) {
+            MountSpec rootSpec = sandbox.root() == null
+                    ? new MountSpec.Filesystem(MountSpec.FsType.TMPFS, "mountkeeper-root", BASE, tmpfsOptions)
+                    : new MountSpec.Bind(MountSpec.BindType.BIND, sources.rootPath, BASE, bindOptions);
+            m.mount(host, rootSpec);
+        }
+        try (Root root = Root.open(BASE)) {
+            for (Op op : sandbox.ops()) {
+                switch (op) {
+                    case Op.Mount mount -> m.mount(root, mount.spec());
+                    case Op.WriteFile f -> FileOps.write(root, f);
+                }
+            }
+        }
+    }
+
+    /** pivot_root(".", ".") in the new root, then detach the old one: the host's tree is gone from here. */
+    private static void pivot() throws ErrnoException {
+        try (Fd newRoot = openat(AT_FDCWD, BASE, O_PATH | O_DIRECTORY, 0)) {
+            fchdir(newRoot);
+        }
+        NamespaceSyscalls.pivotRoot(".", ".");
+        MountSyscalls.umount2(".", MountSyscalls.MNT_DETACH);
+        try (Fd slash = openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY, 0)) {
+            fchdir(slash);
+        }
+    }
+
+    /** Only the command loses them: the bounding set and no_new_privs are this thread's, and it ends with the run. */
+    private static void dropCapabilities() throws ErrnoException {
+        for (int cap = 0; cap <= Capabilities.LAST; cap++) {
+            try {
+                ProcessSyscalls.prctl(ProcessSyscalls.PR_CAPBSET_DROP, cap, 0);
+            } catch (ErrnoException e) {
+                if (e.is(Errno.EINVAL)) break; // past the last capability this kernel knows
+                throw e;
+            }
+        }
+        ProcessSyscalls.prctl(ProcessSyscalls.PR_CAP_AMBIENT, ProcessSyscalls.PR_CAP_AMBIENT_CLEAR_ALL, 0);
+        ProcessSyscalls.prctl(ProcessSyscalls.PR_SET_NO_NEW_PRIVS, 1, 0);
+    }
+
+    private int spawn(Map<Integer, Fd> stdio) throws IOException {
+        String cwd = sandbox.chdir();
+        try {
+            if (!statx(AT_FDCWD, cwd, 0, STATX_TYPE).isDirectory()) {
+                throw new SandboxException(MountException.Reason.INVALID_INPUT, 2, "Working directory "
+                        + Quote.string(cwd) + " is not a directory inside the sandbox", null);
+            }
+        } catch (ErrnoException e) {
+            throw new SandboxException(MountException.Reason.INVALID_INPUT, 2, "Working directory "
+                    + Quote.string(cwd) + " is not usable inside the sandbox", e);
+        }
+        String name = sandbox.command().getFirst();
+        String path = CommandLookup.resolve(name, sandbox.env(), cwd);
+        List<String> env = new ArrayList<>(sandbox.env().size());
+        sandbox.env().forEach((k, v) -> env.add(k + "=" + v));
+        try {
+            return new Spawn(path, sandbox.command(), env, cwd, stdio).start();
+        } catch (ErrnoException e) {
+            if (e.is(Errno.ENOENT)) throw SandboxException.commandNotFound("Failed to run " + Quote.string(name) + ": " + e.getMessage());
+            if (e.is(Errno.EACCES) || e.is(Errno.ENOEXEC) || e.is(Errno.EISDIR) || e.is(Errno.EPERM)) {
+                throw SandboxException.notExecutable("Failed to run " + Quote.string(name), e);
+            }
+            throw e;
+        }
+    }
+
+    /** Waits for the command, or the timeout, or a cancel; then kills everything left in the namespace. */
+    private RunResult await(int child, Init init, long started) throws IOException {
+        Duration timeout = sandbox.timeout();
+        long deadline = timeout == null ? Long.MAX_VALUE : started + timeout.toNanos();
+        boolean killed = false;
+        try (Fd pidfd = ProcessSyscalls.pidfdOpen(child)) {
+            while (!cancelled) {
+                Duration left = timeout == null ? null : Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+                int ready = ProcessSyscalls.pollReadable(left, pidfd, wake.read());
+                if (ready == 0) break;
+                if (ready == -1 && System.nanoTime() >= deadline) {
+                    killed = true;
+                    break;
+                }
+            }
+        }
+        if (cancelled) killed = true;
+        if (killed) init.killAll();
+        Exit exit = reap(child);
+        init.close(); // the daemons it left behind die here, before the namespace and its mounts go
+        return new RunResult(exit.exitCode(), exit.signal(), killed, exit.usage(), Duration.ofNanos(System.nanoTime() - started));
+    }
+
+    private static Exit reap(int pid) throws ErrnoException {
+        return ProcessSyscalls.wait4(pid, 0);
+    }
+
+    /** Bind sources, opened on the host before the sandbox's root covers anything, handed out in order. */
+    static final class Sources implements Mounter.BindSources, AutoCloseable {
+        private final Map<String, List<Object>> opened = new HashMap<>();
+        String rootPath;
+
+        void openAll(Sandbox s) throws IOException {
+            if (s.root() != null) {
+                rootPath = dev.mountkeeper.mount.SpecPaths.absolute("root", s.root().startsWith("/") ? s.root()
+                        : System.getProperty("user.dir") + "/" + s.root());
+                add(rootPath, O_DIRECTORY);
+            }
+            for (Op op : s.ops()) {
+                if (op instanceof Op.Mount(MountSpec.Bind b)) add(b.source(), 0);
+            }
+        }
+
+        private void add(String source, int flags) {
+            Object fdOrError;
+            try {
+                fdOrError = openat2(AT_FDCWD, source, O_PATH | flags, 0, 0);
+            } catch (ErrnoException e) {
+                fdOrError = e;
+            }
+            opened.computeIfAbsent(source, k -> new ArrayList<>()).add(fdOrError);
+        }
+
+        @Override
+        public Fd open(String source) throws ErrnoException {
+            List<Object> list = opened.get(source);
+            if (list == null || list.isEmpty()) throw new IllegalStateException("bind source " + source + " was not opened");
+            Object o = list.removeFirst();
+            if (o instanceof ErrnoException e) throw e;
+            return (Fd) o;
+        }
+
+        @Override
+        public void close() {
+            opened.values().forEach(l -> l.forEach(o -> {
+                if (o instanceof Fd fd && fd.isOpen()) fd.close();
+            }));
+            opened.clear();
+        }
+    }
+}

@@ -1,0 +1,18 @@
+package dev.mountkeeper.sandbox;
+
+/** Where the command's standard streams go. Paths are host paths, opened before the sandbox exists. */
+public record Stdio(Redirect in, Redirect out, Redirect err) {
+    public static final Stdio INHERIT = new Stdio(Redirect.INHERIT, Redirect.INHERIT, Redirect.INHERIT);
+
+    public sealed interface Redirect {
+        Redirect INHERIT = new Inherit();
+        Redirect NULL = new ToFile("/dev/null", false);
+
+        record Inherit() implements Redirect {}
+
+        record FromFile(String path) implements Redirect {}
+
+        /** @param exclusive create the file with O_EXCL, as Buildbarn wants for an action's outputs; else truncate */
+        record ToFile(String path, boolean exclusive) implements Redirect {}
+    }
+}
