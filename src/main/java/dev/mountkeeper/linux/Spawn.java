@@ -18,7 +18,8 @@ import java.util.Map;
  * instead of setting errno.
  *
  * @param path     the program, already resolved (no PATH search here)
- * @param dup2     child fd number to the parent fd that becomes it (the standard streams)
+ * @param dup2     child fd number to the parent fd that becomes it (the standard streams, and
+ *                 any more); every other descriptor above 2 is closed in the child
  * @param cwd      working directory of the child, or null for the caller's
  */
 public record Spawn(String path, List<String> argv, List<String> env, String cwd, Map<Integer, Fd> dup2) {
@@ -60,8 +61,8 @@ public record Spawn(String path, List<String> argv, List<String> env, String cwd
 
     /**
      * {@code int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
-     * const posix_spawnattr_t *attr, char *const argv[], char *const envp[])}. Every descriptor
-     * above 2 is closed in the child, every signal is reset to its default and unblocked.
+     * const posix_spawnattr_t *attr, char *const argv[], char *const envp[])}. Every signal is
+     * reset to its default and unblocked in the child.
      */
     public int start() throws ErrnoException {
         try (Arena a = Arena.ofConfined()) {
@@ -75,7 +76,10 @@ public record Spawn(String path, List<String> argv, List<String> env, String cwd
                 }
                 if (cwd != null) check((int) FA_CHDIR.invokeExact(fa, Native.path(a, cwd)), "posix_spawn_file_actions_addchdir_np");
                 // Our descriptors are all O_CLOEXEC; this also closes any a library opened without it.
-                if (FA_CLOSEFROM != null) check((int) FA_CLOSEFROM.invokeExact(fa, 3), "posix_spawn_file_actions_addclosefrom_np");
+                int keep = Math.max(2, dup2.keySet().stream().mapToInt(Integer::intValue).max().orElse(2));
+                if (FA_CLOSEFROM != null) {
+                    check((int) FA_CLOSEFROM.invokeExact(fa, keep + 1), "posix_spawn_file_actions_addclosefrom_np");
+                }
                 MemorySegment all = a.allocate(SIGSET_SIZE, 8);
                 MemorySegment none = a.allocate(SIGSET_SIZE, 8);
                 int ignored = (int) SIGFILLSET.invokeExact(all) | (int) SIGEMPTYSET.invokeExact(none);

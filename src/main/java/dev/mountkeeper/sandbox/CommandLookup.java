@@ -3,14 +3,16 @@ package dev.mountkeeper.sandbox;
 import static dev.mountkeeper.linux.FileSyscalls.*;
 
 import dev.mountkeeper.linux.ErrnoException;
+import dev.mountkeeper.linux.Fd;
 import dev.mountkeeper.linux.Quote;
 import dev.mountkeeper.linux.Statx;
+import dev.mountkeeper.mount.Root;
 import java.util.Map;
 
 /**
- * Finds argv[0] the way a shell does, in the command's own PATH, with the calling thread's root:
- * called on the sandbox thread after the pivot, it looks inside the sandbox. 127 when nothing is
- * found, 126 when what is found cannot be executed.
+ * Finds argv[0] the way a shell does, in the command's own PATH, inside the sandbox's root
+ * (symlinks resolve as they will after the pivot). 127 when nothing is found, 126 when what is
+ * found cannot be executed.
  */
 final class CommandLookup {
     private CommandLookup() {}
@@ -18,10 +20,10 @@ final class CommandLookup {
     /** What a shell searches when PATH is unset. */
     static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
 
-    static String resolve(String name, Map<String, String> env, String cwd) throws SandboxException {
+    static String resolve(Root root, String name, Map<String, String> env, String cwd) throws SandboxException {
         if (name.indexOf('/') >= 0) {
             String path = name.startsWith("/") ? name : (cwd.equals("/") ? "" : cwd) + "/" + name;
-            Statx st = stat(path);
+            Statx st = stat(root, path);
             if (st == null) throw SandboxException.commandNotFound(Quote.string(name) + ": no such file inside the sandbox");
             checkRunnable(name, st);
             return path;
@@ -32,7 +34,7 @@ final class CommandLookup {
         for (String dir : searchPath.split(":", -1)) {
             String d = dir.isEmpty() ? cwd : dir.startsWith("/") ? dir : (cwd.equals("/") ? "" : cwd) + "/" + dir;
             String candidate = (d.endsWith("/") ? d : d + "/") + name;
-            Statx st = stat(candidate);
+            Statx st = stat(root, candidate);
             if (st == null || st.isDirectory()) continue;
             if (st.isRegularFile() && (st.mode() & 0111) != 0) return candidate;
             if (firstFound == null) {
@@ -55,9 +57,9 @@ final class CommandLookup {
         }
     }
 
-    private static Statx stat(String path) {
-        try {
-            return statx(AT_FDCWD, path, 0, STATX_TYPE | STATX_MODE);
+    static Statx stat(Root root, String path) {
+        try (Fd fd = root.openInRoot(path, 0)) {
+            return fstatx(fd, STATX_TYPE | STATX_MODE);
         } catch (ErrnoException e) {
             return null;
         }

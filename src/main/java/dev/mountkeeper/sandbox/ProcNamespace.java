@@ -27,18 +27,21 @@ record ProcNamespace(Fd fd) implements PidNamespace {
     public void mountProcFromInside(Fd target) throws IOException {
         String mount = MOUNT.stream().filter(p -> new java.io.File(p).canExecute()).findFirst()
                 .orElseThrow(() -> new MountException(MountException.Reason.SYSTEM, "No mount(8) on this host for the procfs fallback"));
+        // mount(8) refuses an O_PATH descriptor ("mount point does not exist"): reopen the same directory.
         try (Pipe err = ProcessSyscalls.pipe();
-             Fd devNull = openat(AT_FDCWD, "/dev/null", O_RDWR, 0)) {
+             Fd devNull = openat(AT_FDCWD, "/dev/null", O_RDWR, 0);
+             Fd dir = openat(AT_FDCWD, "/proc/thread-self/fd/" + target.get(), O_RDONLY | O_DIRECTORY, 0)) {
             int pid = new Spawn(mount, List.of("mount", "--no-canonicalize", "-t", "proc", "-o", "nosuid,nodev,noexec",
                     "proc", "/proc/self/fd/3"), List.of("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), "/",
-                    Map.of(0, devNull, 1, devNull, 2, err.write(), 3, target)).start();
+                    Map.of(0, devNull, 1, devNull, 2, err.write(), 3, dir)).start();
             err.write().close();
-            byte[] message = ProcessSyscalls.read(err.read(), 4096);
+            var message = new java.io.ByteArrayOutputStream();
+            for (byte[] b; (b = ProcessSyscalls.read(err.read(), 4096)).length > 0 && message.size() < 65536; ) message.writeBytes(b);
             Exit exit = ProcessSyscalls.wait4(pid, 0);
             if (exit.exitCode() != 0) {
                 throw new MountException(MountException.Reason.SYSTEM, "mount(8) inside the sandbox's pid namespace failed ("
                         + (exit.signaled() ? "signal " + exit.signal() : "exit " + exit.exitCode()) + "): "
-                        + new String(message, StandardCharsets.UTF_8).strip());
+                        + message.toString(StandardCharsets.UTF_8).strip());
             }
         } catch (ErrnoException e) {
             throw new MountException(MountException.Reason.SYSTEM, "Failed to mount the sandbox's procfs from inside it", e);

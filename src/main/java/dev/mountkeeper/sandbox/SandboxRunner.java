@@ -17,11 +17,11 @@ import java.util.concurrent.ExecutionException;
 public final class SandboxRunner {
     static {
         // After the pivot the sandbox thread cannot load classes from the class path (it sees the
-        // sandbox's files, not ours): everything it touches from then on is loaded here, up front.
-        for (Class<?> c : new Class<?>[] {CommandLookup.class, SandboxException.class, dev.mountkeeper.linux.Spawn.class,
-                dev.mountkeeper.linux.Statx.class, ErrnoException.class, dev.mountkeeper.linux.Errno.class,
-                dev.mountkeeper.linux.Quote.class, ProcessSyscalls.class, ProcessSyscalls.Exit.class,
-                dev.mountkeeper.linux.ResourceUsage.class, RunResult.class, Capabilities.class}) {
+        // sandbox's files, not ours): the few it uses until it steps back are loaded here, up front.
+        for (Class<?> c : new Class<?>[] {dev.mountkeeper.linux.Spawn.class, ErrnoException.class,
+                dev.mountkeeper.linux.Errno.class, ProcessSyscalls.class, Capabilities.class,
+                dev.mountkeeper.linux.NamespaceSyscalls.class, dev.mountkeeper.linux.MountSyscalls.class,
+                dev.mountkeeper.linux.Quote.class}) {
             try {
                 Class.forName(c.getName(), true, c.getClassLoader());
             } catch (ClassNotFoundException e) {

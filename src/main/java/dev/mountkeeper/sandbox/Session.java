@@ -58,6 +58,7 @@ final class Session {
         Sources sources = new Sources();
         Init init = null;
         int child = -1;
+        ErrnoException spawnFailure = null;
         try (Fd hostMnt = openat(AT_FDCWD, "/proc/thread-self/ns/mnt", O_RDONLY, 0)) {
             openStdio(stdio);
             int flags = CLONE_NEWNS | CLONE_FS | CLONE_NEWPID | (sandbox.namespaces().ipc() ? CLONE_NEWIPC : 0)
@@ -71,15 +72,23 @@ final class Session {
                 sources.openAll(sandbox);
                 if (sandbox.hostname() != null) ProcessSyscalls.sethostname(sandbox.hostname());
                 init = Init.start();
+                Spawn command;
                 try (Fd pidns = openat(AT_FDCWD, "/proc/" + init.pid + "/ns/pid", O_RDONLY, 0)) {
-                    buildRoot(sources, new ProcNamespace(pidns));
+                    command = buildRoot(sources, new ProcNamespace(pidns), stdio);
                 }
+                // From the pivot to the step back, this thread sees the sandbox's files only: it cannot
+                // load a class, so it does no more than these few preloaded calls.
                 pivot();
                 if (!sandbox.keepCapabilities()) dropCapabilities();
-                child = spawn(stdio);
+                try {
+                    child = command.start();
+                } catch (ErrnoException e) {
+                    spawnFailure = e;
+                }
             } finally {
                 NamespaceSyscalls.setns(hostMnt, CLONE_NEWNS);
             }
+            if (spawnFailure != null) throw spawnError(spawnFailure);
             RunResult r = await(child, init, started);
             child = -1;
             return r;
@@ -116,8 +125,11 @@ final class Session {
         }
     }
 
-    /** The root on BASE (a tmpfs, or a bind of the given directory), then every step in order. */
-    private void buildRoot(Sources sources, ProcNamespace pidns) throws IOException {
+    /**
+     * The root on BASE (a tmpfs, or a bind of the given directory), then every step in order;
+     * returns the command, found and checked in that root.
+     */
+    private Spawn buildRoot(Sources sources, ProcNamespace pidns, Map<Integer, Fd> stdio) throws IOException {
         Mounter m = mounter.inSandbox(new Mounter.Sandboxing(sources, pidns));
         MountOptions tmpfsOptions = new MountOptions(false, false, false, false, Propagation.PRIVATE, false, false,
                 null, 0755);
@@ -136,6 +148,7 @@ final class Session {
                     case Op.WriteFile f -> FileOps.write(root, f);
                 }
             }
+            return command(root, stdio);
         }
     }
 
@@ -165,30 +178,26 @@ final class Session {
         ProcessSyscalls.prctl(ProcessSyscalls.PR_SET_NO_NEW_PRIVS, 1, 0);
     }
 
-    private int spawn(Map<Integer, Fd> stdio) throws IOException {
+    private Spawn command(Root root, Map<Integer, Fd> stdio) throws IOException {
         String cwd = sandbox.chdir();
-        try {
-            if (!statx(AT_FDCWD, cwd, 0, STATX_TYPE).isDirectory()) {
-                throw new SandboxException(MountException.Reason.INVALID_INPUT, 2, "Working directory "
-                        + Quote.string(cwd) + " is not a directory inside the sandbox", null);
-            }
-        } catch (ErrnoException e) {
+        var dir = CommandLookup.stat(root, cwd);
+        if (dir == null || !dir.isDirectory()) {
             throw new SandboxException(MountException.Reason.INVALID_INPUT, 2, "Working directory "
-                    + Quote.string(cwd) + " is not usable inside the sandbox", e);
+                    + Quote.string(cwd) + " is not a directory inside the sandbox", null);
         }
-        String name = sandbox.command().getFirst();
-        String path = CommandLookup.resolve(name, sandbox.env(), cwd);
+        String path = CommandLookup.resolve(root, sandbox.command().getFirst(), sandbox.env(), cwd);
         List<String> env = new ArrayList<>(sandbox.env().size());
         sandbox.env().forEach((k, v) -> env.add(k + "=" + v));
-        try {
-            return new Spawn(path, sandbox.command(), env, cwd, stdio).start();
-        } catch (ErrnoException e) {
-            if (e.is(Errno.ENOENT)) throw SandboxException.commandNotFound("Failed to run " + Quote.string(name) + ": " + e.getMessage());
-            if (e.is(Errno.EACCES) || e.is(Errno.ENOEXEC) || e.is(Errno.EISDIR) || e.is(Errno.EPERM)) {
-                throw SandboxException.notExecutable("Failed to run " + Quote.string(name), e);
-            }
-            throw e;
+        return new Spawn(path, sandbox.command(), env, cwd, stdio);
+    }
+
+    private SandboxException spawnError(ErrnoException e) {
+        String name = Quote.string(sandbox.command().getFirst());
+        if (e.is(Errno.ENOENT)) return SandboxException.commandNotFound("Failed to run " + name + ": " + e.getMessage());
+        if (e.is(Errno.EACCES) || e.is(Errno.ENOEXEC) || e.is(Errno.EISDIR) || e.is(Errno.EPERM)) {
+            return SandboxException.notExecutable("Failed to run " + name, e);
         }
+        return new SandboxException(MountException.Reason.SYSTEM, 1, "Failed to run " + name, e);
     }
 
     /** Waits for the command, or the timeout, or a cancel; then kills everything left in the namespace. */
