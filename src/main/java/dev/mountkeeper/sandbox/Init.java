@@ -32,7 +32,10 @@ final class Init implements AutoCloseable {
         this.echo = echo;
     }
 
-    /** Starts it from the calling thread, which has just unshared CLONE_NEWPID, and waits until it runs. */
+    /**
+     * Starts it from the calling thread, which has just unshared CLONE_NEWPID. It loads while the
+     * root is built; {@link #awaitRunning()} must be called before the pivot.
+     */
     static Init start() throws IOException {
         String cat = CAT.stream().filter(p -> new java.io.File(p).canExecute()).findFirst()
                 .orElseThrow(() -> new MountException(MountException.Reason.SYSTEM, "No cat(1) on this host to be PID 1 of a sandbox"));
@@ -57,16 +60,22 @@ final class Init implements AutoCloseable {
         echo.write().close();
         Init init = new Init(pid, lifeline, echo);
         try {
-            // One byte through cat and back: it is loaded and blocked in read(2), not still in ld.so.
             ProcessSyscalls.writeAll(lifeline.write(), new byte[] {'\n'});
-            if (ProcessSyscalls.read(echo.read(), 1).length != 1) {
-                throw new MountException(MountException.Reason.SYSTEM, "The sandbox's PID 1 (" + cat + ") exited at start");
-            }
         } catch (IOException | RuntimeException e) {
             init.close();
             throw e;
         }
         return init;
+    }
+
+    /**
+     * Waits for the byte sent at start to come back through cat: then it is loaded and blocked in
+     * read(2), no longer in ld.so, which after the pivot would look for its libraries in the sandbox.
+     */
+    void awaitRunning() throws IOException {
+        if (ProcessSyscalls.read(echo.read(), 1).length != 1) {
+            throw new MountException(MountException.Reason.SYSTEM, "The sandbox's PID 1 (cat) exited at start");
+        }
     }
 
     /** Kills the whole namespace: every process in it gets SIGKILL when PID 1 dies. */

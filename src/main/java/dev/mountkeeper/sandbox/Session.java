@@ -78,6 +78,7 @@ final class Session {
                 }
                 // From the pivot to the step back, this thread sees the sandbox's files only: it cannot
                 // load a class, so it does no more than these few preloaded calls.
+                init.awaitRunning();
                 pivot();
                 if (!sandbox.keepCapabilities()) dropCapabilities();
                 try {
