@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         subcommands = {RunCommand.class, MountCommand.class, UmountCommand.class, MountsCommand.class})
 public final class Main {
     public static void main(String[] args) {
+        Rootless.reexecIfNeeded(args);
         System.exit(commandLine().execute(args));
     }
 

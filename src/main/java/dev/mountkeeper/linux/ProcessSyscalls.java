@@ -40,6 +40,9 @@ public final class ProcessSyscalls {
     private static final MethodHandle KILL = Native.errnoCall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle SETHOSTNAME = Native.errnoCall("sethostname",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle GETEUID = Native.plainCall("geteuid", FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle EXECVE = Native.errnoCall("execve",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
     private static final MethodHandle PRCTL = Native.variadicErrnoCall("prctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), 1);
 
@@ -150,6 +153,30 @@ public final class ProcessSyscalls {
             long len = s.byteSize() - 1;
             return Calls.check((int) SETHOSTNAME.invokeExact(cs, s, len), cs, "sethostname",
                     () -> Quote.string(name) + ", " + len);
+        });
+    }
+
+    /** {@code uid_t geteuid(void)}. */
+    public static int geteuid() {
+        try {
+            return (int) GETEUID.invokeExact();
+        } catch (Throwable t) {
+            throw Native.linkageBug(t);
+        }
+    }
+
+    /**
+     * {@code int execve(const char *path, char *const argv[], char *const envp[])}: replaces this
+     * whole process (every JVM thread ends); returns only by throwing.
+     */
+    public static void execve(String path, java.util.List<String> argv, java.util.List<String> env) throws ErrnoException {
+        Calls.call((a, cs) -> {
+            MemorySegment args = a.allocate(ADDRESS, argv.size() + 1L);
+            for (int i = 0; i < argv.size(); i++) args.setAtIndex(ADDRESS, i, Native.path(a, argv.get(i)));
+            MemorySegment envp = a.allocate(ADDRESS, env.size() + 1L);
+            for (int i = 0; i < env.size(); i++) envp.setAtIndex(ADDRESS, i, Native.path(a, env.get(i)));
+            return Calls.check((int) EXECVE.invokeExact(cs, Native.path(a, path), args, envp), cs, "execve",
+                    () -> Quote.string(path) + ", " + Quote.string(String.join(" ", argv)) + ", envp");
         });
     }
 

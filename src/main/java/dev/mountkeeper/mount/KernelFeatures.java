@@ -1,5 +1,6 @@
 package dev.mountkeeper.mount;
 
+import dev.mountkeeper.linux.Errno;
 import dev.mountkeeper.linux.ErrnoException;
 import dev.mountkeeper.linux.Fd;
 import dev.mountkeeper.linux.FileSyscalls;
@@ -69,11 +70,12 @@ public record KernelFeatures(boolean mountApi, boolean listmount, boolean unique
                 + ", procfs " + (procPidns ? "made with pidns" : "made from inside the pid namespace");
     }
 
+    /** Only ENOSYS means absent: EPERM (not root in this mount namespace's user namespace) says nothing. */
     private static boolean probeMountApi() {
         try (Fd fs = MountSyscalls.fsopen("tmpfs")) {
             return fs.isOpen();
         } catch (ErrnoException e) {
-            return false;
+            return !e.is(Errno.ENOSYS);
         }
     }
 
@@ -83,7 +85,9 @@ public record KernelFeatures(boolean mountApi, boolean listmount, boolean unique
             MountSyscalls.fsconfigSetFd(fs, "pidns", ns);
             return true;
         } catch (ErrnoException e) {
-            return false;
+            // EPERM: fsopen is not ours to call here (a rootless run probes from the host's mount
+            // namespace); assume it, and the sandbox falls back if the kernel then says EINVAL.
+            return e.syscall().equals("fsopen") && e.is(Errno.EPERM);
         }
     }
 

@@ -202,9 +202,15 @@ public final class Mounter {
             if (pidns != null && !features.procPidns()) {
                 return new Mounted(f, t.path(), procFromInside(root, t, pidns, propagation));
             }
-            long id = freshOnto(root, f.fsType().word(), f.label(), params, pidns == null ? null : pidns.fd(), t, attrs,
-                    propagation);
-            return new Mounted(f, t.path(), id);
+            try {
+                long id = freshOnto(root, f.fsType().word(), f.label(), params, pidns == null ? null : pidns.fd(), t, attrs,
+                        propagation);
+                return new Mounted(f, t.path(), id);
+            } catch (ErrnoException e) {
+                // Assumed but absent (probed where fsopen was not allowed): procfs rejects "pidns".
+                if (pidns == null || !e.syscall().equals("fsconfig") || !e.is(Errno.EINVAL)) throw e;
+                return new Mounted(f, t.path(), procFromInside(root, t, pidns, propagation));
+            }
         }
     }
 

@@ -50,7 +50,7 @@ public final class SandboxRunner {
         Pipe wake = ProcessSyscalls.pipe();
         Session session = new Session(sandbox, mounter, wake);
         CompletableFuture<RunResult> result = new CompletableFuture<>();
-        Thread.ofPlatform().name("mountkeeper-sandbox").daemon(true).start(() -> {
+        Thread thread = Thread.ofPlatform().name("mountkeeper-sandbox").daemon(true).start(() -> {
             try {
                 result.complete(session.run());
             } catch (Throwable t) {
@@ -61,7 +61,7 @@ public final class SandboxRunner {
                 }
             }
         });
-        return new Execution(session, wake, result);
+        return new Execution(session, wake, result, thread);
     }
 
     /** A started run. */
@@ -69,11 +69,13 @@ public final class SandboxRunner {
         private final Session session;
         private final Pipe wake;
         private final CompletableFuture<RunResult> result;
+        private final Thread thread;
 
-        Execution(Session session, Pipe wake, CompletableFuture<RunResult> result) {
+        Execution(Session session, Pipe wake, CompletableFuture<RunResult> result, Thread thread) {
             this.session = session;
             this.wake = wake;
             this.result = result;
+            this.thread = thread;
         }
 
         /** Kills the command and everything it started; the result then says timedOut. */
@@ -90,11 +92,14 @@ public final class SandboxRunner {
 
         public RunResult waitFor() throws IOException, InterruptedException {
             try {
-                return result.get();
+                RunResult r = result.get();
+                thread.join(); // a thread still in the sandbox's mount namespace keeps it alive
+                return r;
             } catch (InterruptedException e) {
                 cancel();
                 throw e;
             } catch (ExecutionException e) {
+                thread.join();
                 Throwable c = e.getCause();
                 if (c instanceof IOException io) throw io;
                 if (c instanceof RuntimeException re) throw re;

@@ -34,8 +34,11 @@ import java.util.Map;
  * is nothing to unmount, and nothing can leak, even if we are killed.
  */
 final class Session {
-    /** Where the new root is built, in the sandbox's own mount namespace only. */
-    private static final String BASE = "/tmp";
+    /**
+     * Where the new root is built, in the sandbox's own mount namespace only: an empty directory
+     * of ours, so that covering it hides nothing this JVM may still load classes from.
+     */
+    private static final String BASE = UserNamespace.baseDirectory();
 
     private final Sandbox sandbox;
     private final Mounter mounter;
@@ -59,16 +62,21 @@ final class Session {
         Init init = null;
         int child = -1;
         ErrnoException spawnFailure = null;
-        try (Fd hostMnt = openat(AT_FDCWD, "/proc/thread-self/ns/mnt", O_RDONLY, 0)) {
+        try (Fd hostMnt = openat(AT_FDCWD, "/proc/thread-self/ns/mnt", O_RDONLY, 0);
+             Fd hostRoot = openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY, 0)) {
             openStdio(stdio);
+            // In a user namespace the kernel makes sysfs only for a network namespace of that user
+            // namespace: a rootless sandbox with /sys gets its own network namespace.
+            boolean net = sandbox.namespaces().net() || (UserNamespace.isNested() && hasSysfs());
             int flags = CLONE_NEWNS | CLONE_FS | CLONE_NEWPID | (sandbox.namespaces().ipc() ? CLONE_NEWIPC : 0)
-                    | (sandbox.namespaces().uts() ? CLONE_NEWUTS : 0) | (sandbox.namespaces().net() ? CLONE_NEWNET : 0);
+                    | (sandbox.namespaces().uts() ? CLONE_NEWUTS : 0) | (net ? CLONE_NEWNET : 0);
             NamespaceSyscalls.unshare(flags);
             try {
                 // Nothing we mount may propagate back to the host, whatever its "/" is.
                 MountSyscalls.mount(null, "/", null, MountSyscalls.MS_REC | MountSyscalls.MS_PRIVATE, null);
                 // Opened in the new namespace (open_tree clones only mounts of the caller's own), and
                 // before the new root covers BASE.
+                UserNamespace.checkBase(BASE);
                 sources.openAll(sandbox);
                 if (sandbox.hostname() != null) ProcessSyscalls.sethostname(sandbox.hostname());
                 init = Init.start();
@@ -87,7 +95,7 @@ final class Session {
                     spawnFailure = e;
                 }
             } finally {
-                NamespaceSyscalls.setns(hostMnt, CLONE_NEWNS);
+                stepBack(hostMnt, hostRoot);
             }
             if (spawnFailure != null) throw spawnError(spawnFailure);
             RunResult r = await(child, init, started);
@@ -102,6 +110,26 @@ final class Session {
             stdio.values().forEach(Fd::close);
             sources.close();
         }
+    }
+
+    /**
+     * Back to the host's view. In a user namespace setns into the host's mount namespace is not
+     * allowed; then the thread takes the host's root back with chroot, and stays a member of the
+     * sandbox's mount namespace until it ends (the runner joins it before returning).
+     */
+    private static void stepBack(Fd hostMnt, Fd hostRoot) throws ErrnoException {
+        try {
+            NamespaceSyscalls.setns(hostMnt, CLONE_NEWNS);
+        } catch (ErrnoException e) {
+            if (!e.is(Errno.EPERM)) throw e;
+            fchdir(hostRoot);
+            NamespaceSyscalls.chroot(".");
+        }
+    }
+
+    private boolean hasSysfs() {
+        return sandbox.ops().stream().anyMatch(op -> op instanceof Op.Mount(MountSpec.Filesystem f)
+                && f.fsType() == MountSpec.FsType.SYSFS);
     }
 
     private void openStdio(Map<Integer, Fd> stdio) throws IOException {

@@ -1,0 +1,65 @@
+package dev.mountkeeper.sandbox;
+
+import dev.mountkeeper.linux.Errno;
+import dev.mountkeeper.linux.ErrnoException;
+import dev.mountkeeper.linux.FileSyscalls;
+import dev.mountkeeper.linux.ProcessSyscalls;
+import dev.mountkeeper.linux.Quote;
+import dev.mountkeeper.linux.Statx;
+import dev.mountkeeper.mount.MountException;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+
+/** Whether we run in a user namespace other than the initial one (a rootless run), and who we are outside. */
+final class UserNamespace {
+    private UserNamespace() {}
+
+    private static final boolean NESTED = read();
+
+    /** {@code /tmp/.mountkeeper-root-UID}, UID being our uid on the host (outside any user namespace). */
+    static String baseDirectory() {
+        int uid = ProcessSyscalls.geteuid();
+        if (NESTED) {
+            try (FileInputStream in = new FileInputStream("/proc/self/uid_map")) {
+                String[] f = new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim().split("\\s+");
+                if (f.length >= 3 && f[0].equals(Integer.toString(uid))) uid = Integer.parseInt(f[1]);
+            } catch (IOException | NumberFormatException e) {
+                // keep the inner uid
+            }
+        }
+        return "/tmp/.mountkeeper-root-" + uid;
+    }
+
+    /**
+     * Creates BASE if missing, and refuses one that is not a plain directory of ours: /tmp is
+     * shared, and someone else may have put a symlink or their own directory there first.
+     */
+    static void checkBase(String base) throws IOException {
+        try {
+            FileSyscalls.mkdirat(FileSyscalls.AT_FDCWD, base, 0700);
+        } catch (ErrnoException e) {
+            if (!e.is(Errno.EEXIST)) throw new MountException(MountException.Reason.SYSTEM, "Failed to create " + Quote.string(base), e);
+        }
+        Statx st = FileSyscalls.statx(FileSyscalls.AT_FDCWD, base, FileSyscalls.AT_SYMLINK_NOFOLLOW,
+                FileSyscalls.STATX_TYPE | FileSyscalls.STATX_MODE | FileSyscalls.STATX_UID);
+        if (!st.isDirectory() || st.uid() != ProcessSyscalls.geteuid() || (st.mode() & 077) != 0) {
+            throw new MountException(MountException.Reason.SYSTEM, "Refusing to build a sandbox on " + Quote.string(base)
+                    + ": it is not a directory of ours with mode 0700 (a " + st.typeName() + " of uid " + st.uid() + ")");
+        }
+    }
+
+    static boolean isNested() {
+        return NESTED;
+    }
+
+    /** The initial user namespace maps every id onto itself: "0 0 4294967295". */
+    private static boolean read() {
+        try (FileInputStream in = new FileInputStream("/proc/self/uid_map")) {
+            String map = new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim().replaceAll("\\s+", " ");
+            return !map.equals("0 0 4294967295");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}
