@@ -19,8 +19,6 @@ public final class ProcessSyscalls {
     private ProcessSyscalls() {}
 
     public static final int SIGKILL = 9;
-    public static final int SIGTERM = 15;
-    public static final int WNOHANG = 1;
     public static final int PR_CAPBSET_DROP = 24;
     public static final int PR_SET_NO_NEW_PRIVS = 38;
     public static final int PR_CAP_AMBIENT = 47;
@@ -95,17 +93,16 @@ public final class ProcessSyscalls {
         public boolean signaled() { return signal != 0; }
     }
 
-    /** {@code pid_t wait4(pid_t pid, int *wstatus, int options, struct rusage *rusage)}; null with WNOHANG and no change. */
-    public static Exit wait4(int pid, int options) throws ErrnoException {
+    /** {@code pid_t wait4(pid_t pid, int *wstatus, 0, struct rusage *rusage)}: waits for the child to end. */
+    public static Exit wait4(int pid) throws ErrnoException {
         return Calls.call((a, cs) -> {
             MemorySegment status = a.allocate(JAVA_INT);
             MemorySegment ru = a.allocate(ResourceUsage.SIZE, 8);
             int r;
             do {
-                r = (int) WAIT4.invokeExact(cs, pid, status, options, ru);
+                r = (int) WAIT4.invokeExact(cs, pid, status, 0, ru);
             } while (r < 0 && Native.errno(cs) == Errno.EINTR.number());
-            int got = (int) Calls.check(r, cs, "wait4", () -> pid + ", status, " + options + ", rusage");
-            if (got == 0) return null;
+            int got = (int) Calls.check(r, cs, "wait4", () -> pid + ", status, 0, rusage");
             int st = status.get(JAVA_INT, 0);
             int termSig = st & 0x7f;
             return termSig == 0 ? new Exit(got, (st >> 8) & 0xff, 0, ResourceUsage.of(ru))

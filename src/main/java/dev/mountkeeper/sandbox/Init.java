@@ -93,7 +93,7 @@ final class Init implements AutoCloseable {
         killAll();
         if (!reaped) {
             try {
-                ProcessSyscalls.wait4(pid, 0);
+                ProcessSyscalls.wait4(pid);
             } catch (ErrnoException e) {
                 // not our child any more
             }

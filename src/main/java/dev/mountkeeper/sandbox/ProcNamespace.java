@@ -37,7 +37,7 @@ record ProcNamespace(Fd fd) implements PidNamespace {
             err.write().close();
             var message = new java.io.ByteArrayOutputStream();
             for (byte[] b; (b = ProcessSyscalls.read(err.read(), 4096)).length > 0 && message.size() < 65536; ) message.writeBytes(b);
-            Exit exit = ProcessSyscalls.wait4(pid, 0);
+            Exit exit = ProcessSyscalls.wait4(pid);
             if (exit.exitCode() != 0) {
                 throw new MountException(MountException.Reason.SYSTEM, "mount(8) inside the sandbox's pid namespace failed ("
                         + (exit.signaled() ? "signal " + exit.signal() : "exit " + exit.exitCode()) + "): "

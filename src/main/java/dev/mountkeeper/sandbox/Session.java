@@ -28,7 +28,7 @@ import java.util.Map;
 
 /**
  * One run, start to end, on its own platform thread (see linux-mount-facts.md): unshare the mount,
- * pid and other namespaces for this thread only, start PID 1, build the root on /tmp of the new
+ * pid and other namespaces for this thread only, start PID 1, build the root on BASE in the new
  * mount namespace, pivot into it, spawn the command, step back into the host's mount namespace,
  * wait. The mounts exist only in the sandbox's namespace, which dies with its last process: there
  * is nothing to unmount, and nothing can leak, even if we are killed.
@@ -74,9 +74,9 @@ final class Session {
             try {
                 // Nothing we mount may propagate back to the host, whatever its "/" is.
                 MountSyscalls.mount(null, "/", null, MountSyscalls.MS_REC | MountSyscalls.MS_PRIVATE, null);
+                UserNamespace.checkBase(BASE);
                 // Opened in the new namespace (open_tree clones only mounts of the caller's own), and
                 // before the new root covers BASE.
-                UserNamespace.checkBase(BASE);
                 sources.openAll(sandbox);
                 if (sandbox.hostname() != null) ProcessSyscalls.sethostname(sandbox.hostname());
                 init = Init.start();
@@ -104,7 +104,7 @@ final class Session {
         } finally {
             if (child > 0) {
                 init.killAll();
-                reap(child);
+                ProcessSyscalls.wait4(child);
             }
             if (init != null) init.close();
             stdio.values().forEach(Fd::close);
@@ -247,13 +247,9 @@ final class Session {
         }
         if (cancelled) killed = true;
         if (killed) init.killAll();
-        Exit exit = reap(child);
+        Exit exit = ProcessSyscalls.wait4(child);
         init.close(); // the daemons it left behind die here, before the namespace and its mounts go
         return new RunResult(exit.exitCode(), exit.signal(), killed, exit.usage(), Duration.ofNanos(System.nanoTime() - started));
-    }
-
-    private static Exit reap(int pid) throws ErrnoException {
-        return ProcessSyscalls.wait4(pid, 0);
     }
 
     /** Bind sources, opened on the host before the sandbox's root covers anything, handed out in order. */

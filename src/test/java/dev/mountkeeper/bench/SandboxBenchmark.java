@@ -50,12 +50,12 @@ public class SandboxBenchmark {
 
     @Benchmark
     public int plainSpawn() throws Exception {
-        return check(ProcessSyscalls.wait4(plain.start(), 0), "posix_spawn");
+        return check(ProcessSyscalls.wait4(plain.start()), "posix_spawn");
     }
 
     @Benchmark
     public int bubblewrap() throws Exception {
-        return check(ProcessSyscalls.wait4(bwrap.start(), 0), "bwrap");
+        return check(ProcessSyscalls.wait4(bwrap.start()), "bwrap");
     }
 
     private static int check(ProcessSyscalls.Exit e, String what) {
