@@ -137,6 +137,7 @@ final class Session {
         for (int i = 0; i < 3; i++) {
             Fd fd = switch (r[i]) {
                 case Stdio.Redirect.Inherit x -> null;
+                case Stdio.Redirect.Null x -> open("/dev/null", O_RDWR, "/dev/null");
                 case Stdio.Redirect.FromFile f -> open(f.path(), O_RDONLY, "standard input");
                 case Stdio.Redirect.ToFile f -> open(f.path(), O_WRONLY | O_CREAT | (f.exclusive() ? O_EXCL : O_TRUNC),
                         i == 1 ? "standard output" : "standard error");

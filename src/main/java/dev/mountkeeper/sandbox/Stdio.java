@@ -6,9 +6,12 @@ public record Stdio(Redirect in, Redirect out, Redirect err) {
 
     public sealed interface Redirect {
         Redirect INHERIT = new Inherit();
-        Redirect NULL = new ToFile("/dev/null", false);
+        Redirect NULL = new Null();
 
         record Inherit() implements Redirect {}
+
+        /** /dev/null, readable and writable: end of file for input, discarded for output. */
+        record Null() implements Redirect {}
 
         record FromFile(String path) implements Redirect {}
 
