@@ -2,6 +2,7 @@ package dev.mountkeeper.cli;
 
 import dev.mountkeeper.linux.ErrnoException;
 import dev.mountkeeper.linux.ProcessSyscalls;
+import dev.mountkeeper.sandbox.HostPrograms;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +17,6 @@ final class Rootless {
     private Rootless() {}
 
     static final String MARK = "MOUNTKEEPER_IN_USERNS";
-    private static final List<String> UNSHARE = List.of("/usr/bin/unshare", "/bin/unshare");
 
     /** Re-executes for `run` when needed; returns only when it is not needed (or already done). */
     static void reexecIfNeeded(String[] args) {
@@ -28,7 +28,7 @@ final class Rootless {
         }
         if (!asked && ProcessSyscalls.geteuid() == 0) return;
         ProcessHandle.Info self = ProcessHandle.current().info();
-        String unshare = UNSHARE.stream().filter(p -> new java.io.File(p).canExecute()).findFirst().orElse(null);
+        String unshare = HostPrograms.find(HostPrograms.UNSHARE).orElse(null);
         if (unshare == null || self.command().isEmpty() || self.arguments().isEmpty()) {
             System.err.println("mountkeeper run: not root, and cannot re-execute in a user namespace (no unshare(1))");
             System.exit(1);

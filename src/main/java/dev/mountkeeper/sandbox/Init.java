@@ -19,8 +19,6 @@ import java.util.Map;
  * them into the sandbox and the host's root is not reachable through /proc/1/root.
  */
 final class Init implements AutoCloseable {
-    private static final List<String> CAT = List.of("/usr/bin/cat", "/bin/cat");
-
     final int pid;
     private final Pipe lifeline;
     private final Pipe echo;
@@ -37,7 +35,7 @@ final class Init implements AutoCloseable {
      * root is built; {@link #awaitRunning()} must be called before the pivot.
      */
     static Init start() throws IOException {
-        String cat = CAT.stream().filter(p -> new java.io.File(p).canExecute()).findFirst()
+        String cat = HostPrograms.find(HostPrograms.CAT)
                 .orElseThrow(() -> new MountException(MountException.Reason.SYSTEM, "No cat(1) on this host to be PID 1 of a sandbox"));
         Pipe lifeline = ProcessSyscalls.pipe();
         Pipe echo;

@@ -21,11 +21,9 @@ import java.util.Map;
  * target through /proc/self/fd/3, which names our open descriptor, never a path that could change.
  */
 record ProcNamespace(Fd fd) implements PidNamespace {
-    private static final List<String> MOUNT = List.of("/usr/bin/mount", "/bin/mount");
-
     @Override
     public void mountProcFromInside(Fd target) throws IOException {
-        String mount = MOUNT.stream().filter(p -> new java.io.File(p).canExecute()).findFirst()
+        String mount = HostPrograms.find(HostPrograms.MOUNT)
                 .orElseThrow(() -> new MountException(MountException.Reason.SYSTEM, "No mount(8) on this host for the procfs fallback"));
         // mount(8) refuses an O_PATH descriptor ("mount point does not exist"): reopen the same directory.
         try (Pipe err = ProcessSyscalls.pipe();
