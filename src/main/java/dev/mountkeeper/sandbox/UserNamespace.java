@@ -15,16 +15,19 @@ import java.nio.charset.StandardCharsets;
 final class UserNamespace {
     private UserNamespace() {}
 
-    private static final boolean NESTED = read();
+    /** The uid_map line of this process: "INSIDE OUTSIDE COUNT", or null if unreadable. */
+    private static final String[] UID_MAP = readUidMap();
+
+    /** The initial user namespace maps every id onto itself: "0 0 4294967295". */
+    private static final boolean NESTED = UID_MAP != null && !String.join(" ", UID_MAP).equals("0 0 4294967295");
 
     /** {@code /tmp/.mountkeeper-root-UID}, UID being our uid on the host (outside any user namespace). */
     static String baseDirectory() {
         int uid = ProcessSyscalls.geteuid();
-        if (NESTED) {
-            try (FileInputStream in = new FileInputStream("/proc/self/uid_map")) {
-                String[] f = new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim().split("\\s+");
-                if (f.length >= 3 && f[0].equals(Integer.toString(uid))) uid = Integer.parseInt(f[1]);
-            } catch (IOException | NumberFormatException e) {
+        if (NESTED && UID_MAP.length >= 3 && UID_MAP[0].equals(Integer.toString(uid))) {
+            try {
+                uid = Integer.parseInt(UID_MAP[1]);
+            } catch (NumberFormatException e) {
                 // keep the inner uid
             }
         }
@@ -53,13 +56,11 @@ final class UserNamespace {
         return NESTED;
     }
 
-    /** The initial user namespace maps every id onto itself: "0 0 4294967295". */
-    private static boolean read() {
+    private static String[] readUidMap() {
         try (FileInputStream in = new FileInputStream("/proc/self/uid_map")) {
-            String map = new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim().replaceAll("\\s+", " ");
-            return !map.equals("0 0 4294967295");
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim().split("\\s+");
         } catch (IOException e) {
-            return false;
+            return null;
         }
     }
 }
