@@ -22,7 +22,7 @@ final class CommandLookup {
 
     static String resolve(Root root, String name, Map<String, String> env, String cwd) throws SandboxException {
         if (name.indexOf('/') >= 0) {
-            String path = name.startsWith("/") ? name : (cwd.equals("/") ? "" : cwd) + "/" + name;
+            String path = inCwd(cwd, name);
             Statx st = stat(root, path);
             if (st == null) throw SandboxException.commandNotFound(Quote.string(name) + ": no such file inside the sandbox");
             checkRunnable(name, st);
@@ -32,7 +32,7 @@ final class CommandLookup {
         Statx firstFound = null;
         String firstPath = null;
         for (String dir : searchPath.split(":", -1)) {
-            String d = dir.isEmpty() ? cwd : dir.startsWith("/") ? dir : (cwd.equals("/") ? "" : cwd) + "/" + dir;
+            String d = dir.isEmpty() ? cwd : inCwd(cwd, dir);
             String candidate = (d.endsWith("/") ? d : d + "/") + name;
             Statx st = stat(root, candidate);
             if (st == null || st.isDirectory()) continue;
@@ -48,6 +48,11 @@ final class CommandLookup {
         }
         throw SandboxException.commandNotFound(Quote.string(name) + ": command not found in PATH "
                 + Quote.string(searchPath) + " inside the sandbox");
+    }
+
+    /** {@code path} as is when absolute, else relative to the command's working directory. */
+    private static String inCwd(String cwd, String path) {
+        return path.startsWith("/") ? path : (cwd.equals("/") ? "" : cwd) + "/" + path;
     }
 
     private static void checkRunnable(String shown, Statx st) throws SandboxException {
