@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
 @Command(name = "mountkeeper", mixinStandardHelpOptions = true, version = "mountkeeper 0.1.0",
         synopsisSubcommandLabel = "COMMAND",
         description = "Safe, leak-free mounts for build sandboxes.",
-        subcommands = {RunCommand.class, MountCommand.class, UmountCommand.class, MountsCommand.class})
+        subcommands = {RunCommand.class, BbRunnerCommand.class, MountCommand.class, UmountCommand.class,
+                MountsCommand.class})
 public final class Main {
     public static void main(String[] args) {
         Rootless.reexecIfNeeded(args);

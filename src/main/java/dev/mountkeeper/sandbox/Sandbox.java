@@ -20,6 +20,8 @@ import java.util.Objects;
  * command with its exact environment. Built with {@link #builder()}, run with {@link SandboxRunner}.
  *
  * @param root      a host directory to pivot into, or null for a fresh tmpfs root
+ * @param rootBeneath  null, or a relative path: the root is then this path inside {@code root}, found
+ *                  without ever leaving {@code root} (no "..", no symlink out), like openat2's RESOLVE_BENEATH
  * @param command   argv; argv[0] without a slash is looked up in the command's own PATH inside the root
  * @param env       the command's whole environment, nothing added
  * @param chdir     working directory inside the root
@@ -27,7 +29,7 @@ import java.util.Objects;
  * @param timeout   kill the whole process tree after this long, or null for no limit
  * @param keepCapabilities  let a command run as root keep its capabilities (by default it has none)
  */
-public record Sandbox(String root, List<Op> ops, List<String> command, Map<String, String> env, String chdir,
+public record Sandbox(String root, String rootBeneath, List<Op> ops, List<String> command, Map<String, String> env, String chdir,
                       Namespaces namespaces, String hostname, Duration timeout, Stdio stdio,
                       boolean keepCapabilities) {
     /** Namespaces beyond the mount and pid namespaces every sandbox has. */
@@ -51,6 +53,11 @@ public record Sandbox(String root, List<Op> ops, List<String> command, Map<Strin
         });
         chdir = SpecPaths.absolute("working directory", chdir);
         if (root != null && root.isEmpty()) throw new IllegalArgumentException("the root directory is empty");
+        if (rootBeneath != null && (root == null || java.util.Arrays.stream(rootBeneath.split("/", -1))
+                .anyMatch(c -> c.isEmpty() || c.equals(".") || c.equals("..") || c.indexOf('\0') >= 0))) {
+            throw new IllegalArgumentException("root " + rootBeneath + " must be a plain relative path (no \"..\", \".\" or"
+                    + " empty parts) below a root directory");
+        }
         if (hostname != null && (hostname.isEmpty() || hostname.length() > 64 || hostname.indexOf('\0') >= 0)) {
             throw new IllegalArgumentException("hostname " + hostname + " is not 1 to 64 characters");
         }
@@ -69,6 +76,7 @@ public record Sandbox(String root, List<Op> ops, List<String> command, Map<Strin
     /** Builds a Sandbox step by step; option names follow bubblewrap's. */
     public static final class Builder {
         private String root;
+        private String rootBeneath;
         private final List<Op> ops = new ArrayList<>();
         private List<String> command = List.of();
         private final Map<String, String> env = new LinkedHashMap<>(System.getenv());
@@ -79,7 +87,10 @@ public record Sandbox(String root, List<Op> ops, List<String> command, Map<Strin
         private Stdio stdio = Stdio.INHERIT;
         private boolean keepCapabilities;
 
-        public Builder root(String hostDir) { root = hostDir; return this; }
+        public Builder root(String hostDir) { root = hostDir; rootBeneath = null; return this; }
+
+        /** The root is {@code relative} inside {@code hostDir}, resolved without ever leaving {@code hostDir}. */
+        public Builder root(String hostDir, String relative) { root = hostDir; rootBeneath = relative; return this; }
 
         /** A recursive bind without devices, like bubblewrap's --bind. */
         public Builder bind(String src, String dest) { return bind(src, dest, false, false, false); }
@@ -166,7 +177,7 @@ public record Sandbox(String root, List<Op> ops, List<String> command, Map<Strin
         public Builder keepCapabilities(boolean keep) { keepCapabilities = keep; return this; }
 
         public Sandbox build() {
-            return new Sandbox(root, ops, command, env, chdir, new Namespaces(net, ipc, uts), hostname, timeout, stdio,
+            return new Sandbox(root, rootBeneath, ops, command, env, chdir, new Namespaces(net, ipc, uts), hostname, timeout, stdio,
                     keepCapabilities);
         }
     }

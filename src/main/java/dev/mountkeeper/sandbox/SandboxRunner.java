@@ -37,7 +37,12 @@ public final class SandboxRunner {
     }
 
     public SandboxRunner(KernelFeatures features) {
-        this.mounter = new Mounter(features, true, UnmountPolicy.DEFAULT);
+        this(features, true);
+    }
+
+    /** @param createMountpoints create a missing mountpoint (else a mount onto it fails and names it) */
+    public SandboxRunner(KernelFeatures features, boolean createMountpoints) {
+        this.mounter = new Mounter(features, createMountpoints, UnmountPolicy.DEFAULT);
     }
 
     /** Runs the sandbox to the end. */

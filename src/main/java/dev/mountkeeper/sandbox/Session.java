@@ -58,13 +58,14 @@ final class Session {
     RunResult run() throws IOException {
         long started = System.nanoTime();
         Map<Integer, Fd> stdio = new HashMap<>();
+        Map<Integer, Fd> borrowed = new HashMap<>();
         Sources sources = new Sources();
         Init init = null;
         int child = -1;
         ErrnoException spawnFailure = null;
         try (Fd hostMnt = openat(AT_FDCWD, "/proc/thread-self/ns/mnt", O_RDONLY, 0);
              Fd hostRoot = openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY, 0)) {
-            openStdio(stdio);
+            openStdio(stdio, borrowed);
             // In a user namespace the kernel makes sysfs only for a network namespace of that user
             // namespace: a rootless sandbox with /sys gets its own network namespace.
             boolean net = sandbox.namespaces().net() || (UserNamespace.isNested() && hasSysfs());
@@ -82,7 +83,9 @@ final class Session {
                 init = Init.start();
                 Spawn command;
                 try (Fd pidns = openat(AT_FDCWD, "/proc/" + init.pid + "/ns/pid", O_RDONLY, 0)) {
-                    command = buildRoot(sources, new ProcNamespace(pidns), stdio);
+                    Map<Integer, Fd> all = new HashMap<>(stdio);
+                    all.putAll(borrowed);
+                    command = buildRoot(sources, new ProcNamespace(pidns), all);
                 }
                 // From the pivot to the step back, this thread sees the sandbox's files only: it cannot
                 // load a class, so it does no more than these few preloaded calls.
@@ -132,11 +135,17 @@ final class Session {
                 && f.fsType() == MountSpec.FsType.SYSFS);
     }
 
-    private void openStdio(Map<Integer, Fd> stdio) throws IOException {
+    /** Opens the redirected streams into {@code stdio} (ours to close); the caller's own fds go to {@code borrowed}. */
+    private void openStdio(Map<Integer, Fd> stdio, Map<Integer, Fd> borrowed) throws IOException {
         Stdio.Redirect[] r = {sandbox.stdio().in(), sandbox.stdio().out(), sandbox.stdio().err()};
         for (int i = 0; i < 3; i++) {
+            if (r[i] instanceof Stdio.Redirect.Opened(Fd given)) {
+                borrowed.put(i, given);
+                continue;
+            }
             Fd fd = switch (r[i]) {
                 case Stdio.Redirect.Inherit x -> null;
+                case Stdio.Redirect.Opened x -> throw new AssertionError();
                 case Stdio.Redirect.Null x -> open("/dev/null", O_RDWR, "/dev/null");
                 case Stdio.Redirect.FromFile f -> open(f.path(), O_RDONLY, "standard input");
                 case Stdio.Redirect.ToFile f -> open(f.path(), O_WRONLY | O_CREAT | (f.exclusive() ? O_EXCL : O_TRUNC),
@@ -262,11 +271,27 @@ final class Session {
             if (s.root() != null) {
                 rootPath = dev.mountkeeper.mount.SpecPaths.absolute("root", s.root().startsWith("/") ? s.root()
                         : System.getProperty("user.dir") + "/" + s.root());
-                add(rootPath, O_DIRECTORY);
+                if (s.rootBeneath() == null) {
+                    add(rootPath, O_DIRECTORY);
+                } else {
+                    addBeneath(rootPath, s.rootBeneath());
+                    rootPath = rootPath + "/" + s.rootBeneath();
+                }
             }
             for (Op op : s.ops()) {
                 if (op instanceof Op.Mount(MountSpec.Bind b)) add(b.source(), 0);
             }
+        }
+
+        /** The root, found by walking from {@code base} without leaving it, so a symlink cannot redirect it. */
+        private void addBeneath(String base, String beneath) {
+            Object fdOrError;
+            try (Fd dir = openat2(AT_FDCWD, base, O_PATH | O_DIRECTORY, 0, 0)) {
+                fdOrError = openat2(dir.get(), beneath, O_PATH | O_DIRECTORY, 0, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+            } catch (ErrnoException e) {
+                fdOrError = e;
+            }
+            opened.computeIfAbsent(base + "/" + beneath, k -> new ArrayList<>()).add(fdOrError);
         }
 
         private void add(String source, int flags) {

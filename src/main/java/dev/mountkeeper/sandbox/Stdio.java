@@ -17,5 +17,8 @@ public record Stdio(Redirect in, Redirect out, Redirect err) {
 
         /** @param exclusive create the file with O_EXCL, as Buildbarn wants for an action's outputs; else truncate */
         record ToFile(String path, boolean exclusive) implements Redirect {}
+
+        /** A file the caller opened (say, beneath a directory fd) and keeps owning: the sandbox does not close it. */
+        record Opened(dev.mountkeeper.linux.Fd fd) implements Redirect {}
     }
 }

@@ -1,0 +1,44 @@
+package dev.mountkeeper.bb;
+
+import com.google.protobuf.Empty;
+import dev.mountkeeper.bb.proto.runner.CheckReadinessRequest;
+import dev.mountkeeper.bb.proto.runner.RunRequest;
+import dev.mountkeeper.bb.proto.runner.RunResponse;
+import dev.mountkeeper.bb.proto.runner.RunnerGrpc;
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.stub.StreamObserver;
+
+/** The gRPC face of a {@link Runner}: buildbarn.runner.Runner. */
+final class RunnerService extends RunnerGrpc.RunnerImplBase {
+    private final Runner runner;
+
+    RunnerService(Runner runner) {
+        this.runner = runner;
+    }
+
+    @Override
+    public void run(RunRequest request, StreamObserver<RunResponse> response) {
+        try {
+            response.onNext(runner.run(request));
+            response.onCompleted();
+        } catch (StatusException e) {
+            response.onError(e);
+        } catch (RuntimeException e) {
+            response.onError(Status.INTERNAL.withDescription(String.valueOf(e)).withCause(e).asException());
+        }
+    }
+
+    @Override
+    public void checkReadiness(CheckReadinessRequest request, StreamObserver<Empty> response) {
+        try {
+            runner.checkReadiness(request);
+            response.onNext(Empty.getDefaultInstance());
+            response.onCompleted();
+        } catch (StatusException e) {
+            response.onError(e);
+        } catch (RuntimeException e) {
+            response.onError(Status.INTERNAL.withDescription(String.valueOf(e)).withCause(e).asException());
+        }
+    }
+}

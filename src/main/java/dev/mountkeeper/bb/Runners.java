@@ -1,0 +1,47 @@
+package dev.mountkeeper.bb;
+
+import dev.mountkeeper.bb.proto.config.ApplicationConfiguration;
+import dev.mountkeeper.linux.ErrnoException;
+import dev.mountkeeper.mount.KernelFeatures;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Builds the runner a configuration asks for: the one place where decorators are composed. */
+public final class Runners {
+    private Runners() {}
+
+    /**
+     * From the inside out: actions in sandboxes (LocalRunner); readiness only where mounting works
+     * (MountCheckingRunner, when mounts are configured); readiness_checking_pathnames; the cleaners,
+     * run when the runner becomes busy or idle; metrics around everything.
+     */
+    static Runner fromConfig(RunnerConfig config, BuildDirectory buildDirectory, KernelFeatures features,
+                             MetricsRunner.Metrics metrics) {
+        ApplicationConfiguration c = config.proto();
+        LocalRunner.Options options = new LocalRunner.Options(c.getChrootIntoInputRoot(), config.mounts(),
+                c.getSetTmpdirEnvironmentVariable(), c.getSymlinkTemporaryDirectoriesList(), c.getKeepCapabilities(),
+                c.getCreateMountpoints());
+        Runner r = new LocalRunner(buildDirectory, options, features, metrics);
+        if (!config.mounts().isEmpty()) r = new MountCheckingRunner(r, config.mounts());
+        if (c.getReadinessCheckingPathnamesCount() > 0) {
+            r = new PathExistenceCheckingRunner(r, c.getReadinessCheckingPathnamesList().stream().map(Path::of).toList());
+        }
+        List<Cleaner> cleaners = new ArrayList<>();
+        // clean_process_table needs no cleaner: every action has its own pid namespace, and nothing
+        // it started survives it.
+        for (String dir : c.getCleanTemporaryDirectoriesList()) cleaners.add(Cleaner.directory(Path.of(dir)));
+        if (c.getRunCommandCleanerCount() > 0) cleaners.add(Cleaner.command(c.getRunCommandCleanerList()));
+        if (!cleaners.isEmpty()) r = new CleanRunner(r, cleaners);
+        return new MetricsRunner(r, metrics);
+    }
+
+    static BuildDirectory buildDirectory(RunnerConfig config) throws ConfigException {
+        String path = config.proto().getBuildDirectoryPath();
+        try {
+            return new BuildDirectory(path);
+        } catch (ErrnoException e) {
+            throw new ConfigException("Failed to open build_directory_path \"" + path + "\": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,254 @@
+package dev.mountkeeper.bb;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.mountkeeper.bb.proto.resourceusage.POSIXResourceUsage;
+import dev.mountkeeper.bb.proto.runner.CheckReadinessRequest;
+import dev.mountkeeper.bb.proto.runner.RunRequest;
+import dev.mountkeeper.bb.proto.runner.RunResponse;
+import dev.mountkeeper.mount.KernelFeatures;
+import dev.mountkeeper.mount.MountTable;
+import dev.mountkeeper.testing.Figures;
+import dev.mountkeeper.testing.Privileged;
+import dev.mountkeeper.testing.Sandboxes;
+import dev.mountkeeper.testing.Tools;
+import io.grpc.Context;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The runner, driven over its UNIX socket as bb_worker drives it, with actions that mount for real. */
+@Privileged
+class BbRunnerTest {
+    static final String TOOLS = "\"ro-bind:/usr:/usr\", \"ro-bind:/etc:/etc\", \"symlink:usr/lib:/lib\","
+            + " \"symlink:usr/lib64:/lib64\", \"symlink:usr/bin:/bin\", \"dev::/dev\"";
+    static final String PROC_AND_SYS = "\"inputRootMounts\": [{\"mountpoint\": \"proc\", \"source\": \"/proc\","
+            + " \"filesystemType\": \"proc\"}, {\"mountpoint\": \"sys\", \"source\": \"/sys\", \"filesystemType\": \"sysfs\"}]";
+
+    @TempDir Path dir;
+    BuildFarm farm;
+
+    @BeforeEach
+    void start() throws Exception {
+        farm = new BuildFarm(dir, "\"chrootIntoInputRoot\": true, \"createMountpoints\": true, "
+                + "\"setTmpdirEnvironmentVariable\": true, " + PROC_AND_SYS + ", \"inputRootMountSpecs\": [" + TOOLS + "]");
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        farm.close();
+        assertThat(MountTable.below(MountTable.of(KernelFeatures.current()).read(), dir.toString()))
+                .as("mounts under the build directory after the runner stopped").isEmpty();
+    }
+
+    private RunResponse run(RunRequest.Builder r) {
+        return farm.client.blocking().run(r.build());
+    }
+
+    private static Status.Code code(Runnable call) {
+        try {
+            call.run();
+            return Status.Code.OK;
+        } catch (StatusRuntimeException e) {
+            return e.getStatus().getCode();
+        }
+    }
+
+    @Test
+    void actionsGetAFreshProcAndReadOnlySysfsWithSafeFlagsInTheirOwnPidNamespace() throws Exception {
+        String a = farm.newAction();
+        RunResponse r = run(farm.request(a, "sh", "-c",
+                "readlink /proc/$$/exe; echo $$; grep -E ' /(proc|sys) ' /proc/self/mountinfo; echo TMPDIR=$TMPDIR"));
+        assertThat(r.getExitCode()).as(farm.stderr(a)).isZero();
+        String out = farm.stdout(a);
+        assertThat(out).startsWith("/usr/bin/dash\n").contains("TMPDIR=/tmp");
+        assertThat(out.lines().skip(1).findFirst().orElseThrow()).as("pid of the shell").matches("[2-9]");
+        assertThat(out.lines().filter(l -> l.contains(" /proc ")).findFirst().orElseThrow()).contains("nosuid", "nodev", "noexec");
+        assertThat(out.lines().filter(l -> l.contains(" /sys ")).findFirst().orElseThrow()).contains(" ro,", "nosuid");
+        POSIXResourceUsage u = r.getResourceUsage(0).unpack(POSIXResourceUsage.class);
+        assertThat(r.getResourceUsage(0).getTypeUrl()).isEqualTo("type.googleapis.com/buildbarn.resourceusage.POSIXResourceUsage");
+        assertThat(u.getTerminationSignal()).isEmpty();
+        assertThat(u.getMaximumResidentSetSize()).isPositive();
+        // The mountpoints were created inside the input root, and nothing is mounted there on the host.
+        assertThat(farm.buildDirectory.resolve(a + "/root/proc")).isDirectory().isEmptyDirectory();
+    }
+
+    @Test
+    void stdoutStderrExitCodesAndSignals() throws Exception {
+        String a = farm.newAction();
+        RunResponse r = run(farm.request(a, "sh", "-c", "echo out; echo err >&2; exit 3"));
+        assertThat(r.getExitCode()).isEqualTo(3);
+        assertThat(farm.stdout(a)).isEqualTo("out\n");
+        assertThat(farm.stderr(a)).isEqualTo("err\n");
+
+        String b = farm.newAction();
+        RunResponse killed = run(farm.request(b, "sh", "-c", "kill -KILL $$"));
+        assertThat(killed.getExitCode()).isEqualTo(-1);
+        assertThat(killed.getResourceUsage(0).unpack(POSIXResourceUsage.class).getTerminationSignal()).isEqualTo("KILL");
+
+        String c = farm.newAction();
+        RunResponse env = run(farm.request(c, "env").clearEnvironmentVariables().putEnvironmentVariables("ONLY", "this"));
+        assertThat(farm.stdout(c)).isEqualTo("ONLY=this\nTMPDIR=/tmp\n"); // TMPDIR: set_tmpdir_environment_variable
+        assertThat(env.getExitCode()).isZero();
+    }
+
+    @Test
+    void aDeadlineKillsTheWholeTreeAndLeavesNoMount() throws Exception {
+        String a = farm.newAction();
+        String marker = "bb-deadline-" + System.nanoTime();
+        long start = System.nanoTime();
+        assertThat(code(() -> farm.client.blocking().withDeadlineAfter(1, TimeUnit.SECONDS)
+                .run(farm.request(a, "sh", "-c", daemonAndWait(marker)).build())))
+                .isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+        awaitNoProcess(marker);
+        Figures.report("bb-runner deadline: 1 s deadline, tree gone after "
+                + (System.nanoTime() - start) / 1_000_000 + " ms, 0 processes and 0 mounts left");
+    }
+
+    @Test
+    void cancellationKillsTheWholeTree() throws Exception {
+        String a = farm.newAction();
+        String marker = "bb-cancel-" + System.nanoTime();
+        Context.CancellableContext ctx = Context.current().withCancellation();
+        Future<RunResponse> call = ctx.call(() -> farm.client.future().run(farm.request(a, "sh", "-c",
+                "echo started; " + daemonAndWait(marker)).build()));
+        Path out = farm.buildDirectory.resolve(a + "/stdout");
+        for (int i = 0; i < 500 && (!Files.exists(out) || Files.size(out) == 0); i++) Thread.sleep(10);
+        assertThat(Sandboxes.processesWith(marker)).isNotEmpty();
+        ctx.cancel(null);
+        assertThatThrownBy(call::get).hasCauseInstanceOf(StatusRuntimeException.class);
+        awaitNoProcess(marker);
+    }
+
+    /** A daemon left behind and a wait, each a shell whose command line carries the marker. */
+    private static String daemonAndWait(String marker) {
+        return "(sh -c 'sleep 100; : " + marker + "' &); sh -c 'sleep 100; : " + marker + "'";
+    }
+
+    private static void awaitNoProcess(String marker) throws InterruptedException {
+        for (int i = 0; i < 500 && !Sandboxes.processesWith(marker).isEmpty(); i++) Thread.sleep(10);
+        assertThat(Sandboxes.processesWith(marker)).as("processes of the action").isEmpty();
+    }
+
+    @Test
+    void eightConcurrentActions() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<String> actions = new ArrayList<>();
+            List<Future<RunResponse>> calls = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                String a = farm.newAction();
+                actions.add(a);
+                int n = i;
+                calls.add(pool.submit(() -> run(farm.request(a, "sh", "-c", "sleep 0.2; echo " + n + "; ls /proc | grep -c '^[0-9]'"))));
+            }
+            for (int i = 0; i < 8; i++) {
+                assertThat(calls.get(i).get().getExitCode()).isZero();
+                // Each action sees its own processes only: PID 1, sh, ls and grep.
+                assertThat(farm.stdout(actions.get(i))).isEqualTo(i + "\n4\n");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void badRequestsGetTheirCodesAndChangeNothing() throws Exception {
+        String a = farm.newAction();
+        Files.createSymbolicLink(farm.buildDirectory.resolve("escape"), Path.of("/"));
+        Files.writeString(farm.buildDirectory.resolve(a + "/stdout"), "there already");
+        var blocking = farm.client.blocking();
+        String b = farm.newAction();
+        assertThat(code(() -> blocking.run(farm.request(b).build()))).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(code(() -> blocking.run(farm.request(b, "true").setInputRootDirectory("../" + b + "/root").build())))
+                .isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(code(() -> blocking.run(farm.request(b, "true").setInputRootDirectory("/etc").build())))
+                .isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(code(() -> blocking.run(farm.request(b, "true").setInputRootDirectory("escape/tmp").build())))
+                .isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(code(() -> blocking.run(farm.request(b, "true").setStdoutPath("escape/tmp/owned").build())))
+                .isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(code(() -> blocking.run(farm.request(b, "true").setInputRootDirectory(b + "/missing").build())))
+                .isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(code(() -> blocking.run(farm.request(a, "true").setStdoutPath(a + "/stdout").build())))
+                .isEqualTo(Status.Code.ALREADY_EXISTS);
+        assertThat(Path.of("/tmp/owned")).doesNotExist();
+        String c = farm.newAction();
+        assertThat(code(() -> blocking.run(farm.request(c, "no-such-command").build()))).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        String d = farm.newAction();
+        assertThat(code(() -> blocking.run(farm.request(d, "true").setWorkingDirectory("no/such/dir").build())))
+                .isEqualTo(Status.Code.INVALID_ARGUMENT);
+    }
+
+    @Test
+    void readinessAndHealth() throws Exception {
+        Files.createDirectories(farm.buildDirectory.resolve("0/check_readiness"));
+        farm.client.blocking().checkReadiness(CheckReadinessRequest.newBuilder().setPath("0/check_readiness").build());
+        assertThat(code(() -> farm.client.blocking().checkReadiness(CheckReadinessRequest.newBuilder().setPath("nope").build())))
+                .isEqualTo(Status.Code.UNAVAILABLE);
+        assertThat(code(() -> farm.client.blocking().checkReadiness(CheckReadinessRequest.newBuilder().setPath("../x").build())))
+                .isEqualTo(Status.Code.INVALID_ARGUMENT);
+        HealthCheckResponse h = HealthGrpc.newBlockingStub(farm.client.channel).check(HealthCheckRequest.getDefaultInstance());
+        assertThat(h.getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+    }
+
+    @Test
+    void rustcAndJavacWorkInAChrootedInputRootOnlyWithProc() throws Exception {
+        String sysroot = Tools.output("rustc", "--print", "sysroot");
+        if (sysroot == null) sysroot = Tools.output(System.getProperty("user.home") + "/.cargo/bin/rustc", "--print", "sysroot");
+        if (sysroot == null) Tools.missing("rustc", "no rustup toolchain found through rustc --print sysroot");
+        String specs = "\"inputRootMountSpecs\": [" + TOOLS + ", \"ro-bind:" + sysroot + ":/opt/rust\"]";
+        String bin = Path.of(System.getProperty("java.home"), "bin").toString();
+        String rust = "printf 'fn main() { println!(\"hello from rust\"); }' > hello.rs && /opt/rust/bin/rustc hello.rs -o hello && ./hello";
+        String java = "printf 'class Hello { public static void main(String[] a) { System.out.println(\"hello from java\"); } }'"
+                + " > Hello.java && " + bin + "/javac Hello.java && " + bin + "/java -cp . Hello";
+        farm.close();
+        farm = new BuildFarm(dir.resolve("with"), "\"chrootIntoInputRoot\": true, \"createMountpoints\": true, "
+                + PROC_AND_SYS + ", " + specs);
+        int[] with = {compile(rust, "hello from rust\n"), compile(java, "hello from java\n")};
+        farm.close();
+        farm = new BuildFarm(dir.resolve("without"), "\"chrootIntoInputRoot\": true, \"createMountpoints\": true, " + specs);
+        int[] without = {compile(rust, null), compile(java, null)};
+        Figures.report("bb-runner acceptance: rustc exit " + with[0] + " with /proc, " + without[0] + " without;"
+                + " javac exit " + with[1] + " with /proc, " + without[1] + " without");
+        assertThat(with).containsOnly(0);
+        assertThat(without).doesNotContain(0);
+    }
+
+    private int compile(String script, String expected) throws Exception {
+        String a = farm.newAction();
+        RunResponse r = run(farm.request(a, "sh", "-c", script).putEnvironmentVariables("HOME", "/tmp"));
+        if (expected != null) {
+            assertThat(r.getExitCode()).as(farm.stderr(a)).isZero();
+            assertThat(farm.stdout(a)).isEqualTo(expected);
+        }
+        return (int) r.getExitCode();
+    }
+
+    @Test
+    void withoutChrootTheActionRunsInItsDirectoryOnTheHostRootWithItsMounts() throws Exception {
+        farm.close();
+        farm = new BuildFarm(dir.resolve("nochroot"), "\"createMountpoints\": true, " + PROC_AND_SYS);
+        String a = farm.newAction();
+        Files.createDirectories(farm.buildDirectory.resolve(a + "/root/work"));
+        RunResponse r = run(farm.request(a, "sh", "-c", "pwd; ls ../proc | grep -c '^[0-9]'").setWorkingDirectory("work"));
+        assertThat(r.getExitCode()).as(farm.stderr(a)).isZero();
+        // The input root's own /proc shows the action's processes only: PID 1, sh, ls and grep.
+        assertThat(farm.stdout(a)).isEqualTo(farm.buildDirectory.resolve(a + "/root/work") + "\n4\n");
+    }
+}
