@@ -251,4 +251,37 @@ class BbRunnerTest {
         // The input root's own /proc shows the action's processes only: PID 1, sh, ls and grep.
         assertThat(farm.stdout(a)).isEqualTo(farm.buildDirectory.resolve(a + "/root/work") + "\n4\n");
     }
+
+    @Test
+    void aMissingMountpointFailsClearlyUnlessCreatingThemIsConfigured() throws Exception {
+        farm.close();
+        farm = new BuildFarm(dir.resolve("nocreate"), "\"chrootIntoInputRoot\": true, " + PROC_AND_SYS);
+        String a = farm.newAction();
+        StatusRuntimeException e = org.assertj.core.api.Assertions.catchThrowableOfType(StatusRuntimeException.class,
+                () -> run(farm.request(a, "/bin/true")));
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(e.getStatus().getDescription()).contains("proc");
+        assertThat(farm.buildDirectory.resolve(a + "/root")).isEmptyDirectory();
+    }
+
+    @Test
+    void servesOverTcpToo() throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Path build = Files.createDirectories(dir.resolve("tcp"));
+        try (RunnerServer tcp = RunnerServer.start(RunnerConfig.parse("tcp", "{\"buildDirectoryPath\": \"" + build
+                + "\", \"grpcServers\": [{\"listenAddresses\": [\"127.0.0.1:" + port + "\"], \"authenticationPolicy\":"
+                + " {\"allow\": {}}}]}"), KernelFeatures.current())) {
+            var channel = io.grpc.ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+            try {
+                Files.createDirectories(build.resolve("x"));
+                dev.mountkeeper.bb.proto.runner.RunnerGrpc.newBlockingStub(channel)
+                        .checkReadiness(CheckReadinessRequest.newBuilder().setPath("x").build());
+            } finally {
+                channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        }
+    }
 }
