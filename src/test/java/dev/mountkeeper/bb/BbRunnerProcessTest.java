@@ -68,7 +68,7 @@ class BbRunnerProcessTest {
                         .putEnvironmentVariables("PATH", "/bin").setInputRootDirectory("2/root")
                         .setStdoutPath("2/out").setStderrPath("2/err").build());
                 for (int i = 0; i < 500 && Sandboxes.processesWith(marker).size() < 2; i++) Thread.sleep(10);
-                assertThat(Sandboxes.processesWith(marker)).hasSize(2);
+                assertThat(Sandboxes.processesWith(marker)).hasSizeGreaterThanOrEqualTo(2);
                 long t0 = System.nanoTime();
                 p.toHandle().destroy(); // SIGTERM
                 assertThat(p.waitFor(20, TimeUnit.SECONDS)).as("runner stopped").isTrue();
