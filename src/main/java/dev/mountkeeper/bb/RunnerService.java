@@ -19,21 +19,25 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
 
     @Override
     public void run(RunRequest request, StreamObserver<RunResponse> response) {
-        try {
-            response.onNext(runner.run(request));
-            response.onCompleted();
-        } catch (StatusException e) {
-            response.onError(e);
-        } catch (RuntimeException e) {
-            response.onError(Status.INTERNAL.withDescription(String.valueOf(e)).withCause(e).asException());
-        }
+        answer(response, () -> runner.run(request));
     }
 
     @Override
     public void checkReadiness(CheckReadinessRequest request, StreamObserver<Empty> response) {
-        try {
+        answer(response, () -> {
             runner.checkReadiness(request);
-            response.onNext(Empty.getDefaultInstance());
+            return Empty.getDefaultInstance();
+        });
+    }
+
+    private interface Call<T> {
+        T call() throws StatusException;
+    }
+
+    /** One answer per call: the result, its status, or INTERNAL for a bug. */
+    private static <T> void answer(StreamObserver<T> response, Call<T> call) {
+        try {
+            response.onNext(call.call());
             response.onCompleted();
         } catch (StatusException e) {
             response.onError(e);

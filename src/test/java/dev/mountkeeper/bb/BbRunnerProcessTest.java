@@ -64,7 +64,7 @@ class BbRunnerProcessTest {
                 String marker = "bb-sigterm-" + System.nanoTime();
                 Files.createDirectories(build.resolve("2/root"));
                 Future<RunResponse> running = client.future().run(RunRequest.newBuilder().addArguments("sh").addArguments("-c")
-                        .addArguments("(sh -c 'sleep 100; : " + marker + "' &); sh -c 'sleep 100; : " + marker + "'")
+                        .addArguments(BbRunnerTest.daemonAndWait(marker))
                         .putEnvironmentVariables("PATH", "/bin").setInputRootDirectory("2/root")
                         .setStdoutPath("2/out").setStderrPath("2/err").build());
                 for (int i = 0; i < 500 && Sandboxes.processesWith(marker).size() < 2; i++) Thread.sleep(10);

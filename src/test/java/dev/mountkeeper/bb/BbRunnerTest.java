@@ -136,7 +136,7 @@ class BbRunnerTest {
     }
 
     /** A daemon left behind and a wait, each a shell whose command line carries the marker. */
-    private static String daemonAndWait(String marker) {
+    static String daemonAndWait(String marker) {
         return "(sh -c 'sleep 100; : " + marker + "' &); sh -c 'sleep 100; : " + marker + "'";
     }
 
