@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
         synopsisSubcommandLabel = "COMMAND",
         description = "Safe, leak-free mounts for build sandboxes.",
         subcommands = {RunCommand.class, BbRunnerCommand.class, MountCommand.class, UmountCommand.class,
-                MountsCommand.class})
+                MountsCommand.class, DaemonCommand.class, SharedCommands.Acquire.class, SharedCommands.Release.class,
+                SharedCommands.Status.class, SharedCommands.Sweep.class})
 public final class Main {
     public static void main(String[] args) {
         Rootless.reexecIfNeeded(args);

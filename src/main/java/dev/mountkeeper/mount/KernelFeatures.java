@@ -59,7 +59,7 @@ public record KernelFeatures(boolean mountApi, boolean listmount, boolean unique
     }
 
     /** The statx mask that yields the kind of mount id the mount table speaks of. */
-    int statxMountIdMask() {
+    public int statxMountIdMask() {
         return uniqueMountIds ? FileSyscalls.STATX_MNT_ID_UNIQUE : FileSyscalls.STATX_MNT_ID;
     }
 

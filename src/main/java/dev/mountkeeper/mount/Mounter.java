@@ -29,6 +29,7 @@ public final class Mounter {
     private final boolean createMountpoints;
     private final Unmounter unmounter;
     private final Sandboxing sandboxing;
+    private final BindSources hostSources;
 
     /**
      * What changes when the mounts go into a sandbox's own mount namespace: bind sources come from
@@ -40,7 +41,7 @@ public final class Mounter {
 
     /** Opens a bind source; a sandbox hands out descriptors it opened earlier. */
     public interface BindSources {
-        Fd open(String source) throws ErrnoException;
+        Fd open(String source) throws IOException;
     }
 
     /**
@@ -52,18 +53,25 @@ public final class Mounter {
         this.createMountpoints = createMountpoints;
         this.unmounter = new Unmounter(features, policy);
         this.sandboxing = null;
+        this.hostSources = null;
     }
 
-    private Mounter(Mounter m, Sandboxing sandboxing) {
+    private Mounter(Mounter m, Sandboxing sandboxing, BindSources hostSources) {
         this.features = m.features;
         this.createMountpoints = m.createMountpoints;
         this.unmounter = m.unmounter;
         this.sandboxing = sandboxing;
+        this.hostSources = hostSources;
     }
 
     /** This mounter, for use inside a sandbox's own mount namespace. */
     public Mounter inSandbox(Sandboxing s) {
-        return new Mounter(this, s);
+        return new Mounter(this, s, null);
+    }
+
+    /** This mounter, opening bind sources through {@code sources} (which may check where they lead). */
+    public Mounter withSources(BindSources sources) {
+        return new Mounter(this, null, sources);
     }
 
     public static Mounter create() {
@@ -159,7 +167,8 @@ public final class Mounter {
     private Mounted bind(Root root, MountSpec.Bind b, List<Root.Created> created) throws IOException {
         Fd src;
         try {
-            src = sandboxing == null ? openat2(AT_FDCWD, b.source(), O_PATH, 0, 0) : sandboxing.sources().open(b.source());
+            src = sandboxing != null ? sandboxing.sources().open(b.source())
+                    : hostSources != null ? hostSources.open(b.source()) : openat2(AT_FDCWD, b.source(), O_PATH, 0, 0);
         } catch (ErrnoException e) {
             if (e.is(Errno.ENOENT) && b.options().optional()) return new Mounted(b, b.dest(), 0);
             throw new MountException(reasonOf(e), "Failed to open bind source " + Quote.string(b.source()), e);

@@ -65,7 +65,7 @@ public final class Root implements AutoCloseable {
     }
 
     /** The in-root path of an open fd, checked to be inside this root. */
-    String inRootPath(Fd f, String forMessage) throws IOException {
+    public String inRootPath(Fd f, String forMessage) throws IOException {
         String host = FileSyscalls.fdPath(f);
         String inRoot = inRootPath(host);
         if (inRoot == null) {

@@ -60,7 +60,7 @@ public final class SpecPaths {
     }
 
     /** True when {@code path} is {@code ancestor} or lies below it (both absolute and normalised). */
-    static boolean isAtOrBelow(String path, String ancestor) {
+    public static boolean isAtOrBelow(String path, String ancestor) {
         return ancestor.equals("/") || path.equals(ancestor) || path.startsWith(ancestor + "/");
     }
 }

@@ -1,0 +1,59 @@
+package dev.mountkeeper.cli;
+
+import dev.mountkeeper.mount.KernelFeatures;
+import dev.mountkeeper.shared.Api;
+import dev.mountkeeper.shared.DaemonServer;
+import dev.mountkeeper.shared.Faults;
+import dev.mountkeeper.shared.MountManager;
+import dev.mountkeeper.shared.Policy;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "daemon", mixinStandardHelpOptions = true,
+        header = "Serve reference-counted shared mounts to unprivileged clients (runs as root).",
+        description = {"Serves the HTTP/JSON API v1 on a UNIX socket (or the socket systemd passes).",
+                "A target is mounted on its first acquire and unmounted when its last holder",
+                "releases it or dies; the state in --state survives a crash and is reconciled with",
+                "the kernel's mount table on start. SIGTERM stops serving and leaves mounts as they are."})
+final class DaemonCommand implements Callable<Integer> {
+    @Option(names = "--socket", paramLabel = "PATH", description = "The socket to listen on (not needed under systemd socket activation).")
+    Path socket;
+
+    @Option(names = "--state", paramLabel = "DIR", defaultValue = "/run/mountkeeper",
+            description = "Where the state is kept (default: ${DEFAULT-VALUE}).")
+    Path state;
+
+    @Option(names = "--policy", paramLabel = "FILE", description = "Who may mount what where (JSON); without it only root may.")
+    Path policy;
+
+    @Override
+    public Integer call() throws Exception {
+        System.setProperty("java.util.logging.SimpleFormatter.format", "mountkeeper daemon: %4$s: %5$s%6$s%n");
+        Integer inherited = systemdSocket();
+        if (inherited == null && socket == null) throw new IllegalArgumentException("--socket is required (or systemd socket activation)");
+        Policy p = policy == null ? Policy.rootOnly() : Policy.load(policy);
+        MountManager manager = MountManager.start(KernelFeatures.current(), p, state, Faults.fromEnvironment());
+        Api api = new Api(manager);
+        DaemonServer server = inherited != null ? DaemonServer.inherit(api, inherited) : DaemonServer.listen(api, socket);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            manager.close();
+            stopped.countDown();
+        }, "mountkeeper-daemon-stop"));
+        System.err.println("mountkeeper daemon: serving API " + Api.VERSION + " on "
+                + (inherited != null ? "the socket systemd passed" : socket) + ", state in " + state);
+        stopped.await();
+        return 0;
+    }
+
+    /** fd 3 when systemd passed exactly this process a socket (sd_listen_fds(3)). */
+    private static Integer systemdSocket() {
+        String pid = System.getenv("LISTEN_PID"), fds = System.getenv("LISTEN_FDS");
+        if (pid == null || fds == null || !pid.equals(Long.toString(ProcessHandle.current().pid()))) return null;
+        return Integer.parseInt(fds) >= 1 ? 3 : null;
+    }
+}

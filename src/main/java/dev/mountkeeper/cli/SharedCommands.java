@@ -1,0 +1,110 @@
+package dev.mountkeeper.cli;
+
+import dev.mountkeeper.shared.proto.AcquireRequest;
+import dev.mountkeeper.shared.proto.Holder;
+import dev.mountkeeper.shared.proto.ReleaseRequest;
+import dev.mountkeeper.shared.proto.SweepRequest;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** The shared-mount daemon's clients: acquire, release, status, sweep. */
+final class SharedCommands {
+    private SharedCommands() {}
+
+    /** The holder: --holder, else the process that ran this command (a script or a build task), not this client. */
+    static Holder holder(Long pid, String buildId) {
+        long p = pid != null ? pid : ProcessHandle.current().parent().map(ProcessHandle::pid)
+                .orElseThrow(() -> new IllegalArgumentException("Cannot tell which process ran this command; give --holder"));
+        return Holder.newBuilder().setPid(p).setBuildId(buildId == null ? "" : buildId).build();
+    }
+
+    @Command(name = "acquire", mixinStandardHelpOptions = true,
+            header = "Take references to shared mounts, mounting what is not mounted yet.",
+            description = {"Each SPEC (TYPE:SOURCE:DEST[:OPTIONS]) is mounted on its first acquire; the",
+                    "reference belongs to the holder and goes when it is released or the holder ends."})
+    static final class Acquire implements Callable<Integer> {
+        @Spec picocli.CommandLine.Model.CommandSpec spec;
+        @Mixin ClientOptions client;
+        @Option(names = "--context", required = true, paramLabel = "NAME") String context;
+        @Option(names = "--holder", paramLabel = "PID", description = "The holding process (default: the one that ran this command).")
+        Long holder;
+        @Option(names = "--build-id", paramLabel = "ID") String buildId;
+        @Parameters(paramLabel = "SPEC", arity = "1..*") List<String> specs;
+
+        @Override
+        public Integer call() throws Exception {
+            String body = JsonText.print(AcquireRequest.newBuilder().setContext(context).setHolder(holder(holder, buildId))
+                    .addAllSpecs(specs));
+            return client.finish(spec.commandLine(), "acquire", client.call("POST", "/v1/acquire", body), JsonText::outcome);
+        }
+    }
+
+    @Command(name = "release", mixinStandardHelpOptions = true,
+            header = "Give back references; a target whose last reference goes is unmounted.")
+    static final class Release implements Callable<Integer> {
+        @Spec picocli.CommandLine.Model.CommandSpec spec;
+        @Mixin ClientOptions client;
+        @Option(names = "--context", required = true, paramLabel = "NAME") String context;
+        @Option(names = "--holder", paramLabel = "PID") Long holder;
+        @ArgGroup(multiplicity = "1") What what;
+
+        static final class What {
+            @Option(names = "--all", description = "Everything the holder holds in the context.") boolean all;
+            @Parameters(paramLabel = "SPEC") List<String> specs = new ArrayList<>();
+        }
+
+        @Override
+        public Integer call() throws Exception {
+            String body = JsonText.print(ReleaseRequest.newBuilder().setContext(context).setHolder(holder(holder, null))
+                    .setAll(what.all).addAllSpecs(what.specs));
+            return client.finish(spec.commandLine(), "release", client.call("POST", "/v1/release", body), JsonText::outcome);
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true, header = "Show contexts, targets, mounts and holders.")
+    static final class Status implements Callable<Integer> {
+        @Spec picocli.CommandLine.Model.CommandSpec spec;
+        @Mixin ClientOptions client;
+        @Option(names = "--context", paramLabel = "NAME") String context;
+
+        @Override
+        public Integer call() throws Exception {
+            String uri = context == null ? "/v1/status" : "/v1/status?context=" + URLEncoder.encode(context, StandardCharsets.UTF_8);
+            return client.finish(spec.commandLine(), "status", client.call("GET", uri, null), JsonText::status);
+        }
+    }
+
+    @Command(name = "sweep", mixinStandardHelpOptions = true,
+            header = "Unmount everything of a context, or everything under a path, whoever holds it.")
+    static final class Sweep implements Callable<Integer> {
+        @Spec picocli.CommandLine.Model.CommandSpec spec;
+        @Mixin ClientOptions client;
+        @ArgGroup(multiplicity = "1") Which which;
+        @Option(names = "--report-only", description = "Say what would be unmounted; change nothing.") boolean reportOnly;
+        @Option(names = "--once", paramLabel = "KEY", description = "Do nothing if a sweep with this key was done already.")
+        String once;
+
+        static final class Which {
+            @Option(names = "--context", paramLabel = "NAME") String context;
+            @Option(names = "--under", paramLabel = "PATH") String under;
+        }
+
+        @Override
+        public Integer call() throws Exception {
+            SweepRequest.Builder b = SweepRequest.newBuilder().setReportOnly(reportOnly);
+            if (which.context != null) b.setContext(which.context);
+            if (which.under != null) b.setUnder(which.under);
+            if (once != null) b.setOnce(once);
+            return client.finish(spec.commandLine(), "sweep", client.call("POST", "/v1/sweep", JsonText.print(b)), JsonText::outcome);
+        }
+    }
+}

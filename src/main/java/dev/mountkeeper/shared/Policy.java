@@ -1,0 +1,159 @@
+package dev.mountkeeper.shared;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import dev.mountkeeper.linux.Quote;
+import dev.mountkeeper.mount.MountSpec;
+import dev.mountkeeper.mount.SpecPaths;
+import dev.mountkeeper.shared.proto.ContextConfig;
+import dev.mountkeeper.shared.proto.Rule;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Who may mount what where. root may do anything; everyone else needs a rule naming them (by user
+ * or group) whose target prefixes hold the target strictly inside, whose types include the spec's
+ * type, and, for binds, whose sources hold the bind source once resolved.
+ */
+public final class Policy {
+    /** Mount types a daemon handles; dir and symlink make no mount, so there is nothing to count. */
+    static final Set<String> MOUNT_TYPES = Set.of("bind", "rbind", "pbind", "ro-bind", "proc", "sysfs", "tmpfs",
+            "devpts", "mqueue", "dev");
+
+    private record CompiledRule(Set<Integer> uids, Set<Integer> gids, List<String> targets, List<String> sources,
+                                Set<String> types) {}
+
+    /** What a rule grants for one spec: the directory its target is resolved beneath, and the allowed sources (null: any). */
+    public record Grant(String base, List<String> sources) {
+        boolean sourceAllowed(String resolved) {
+            return sources == null || sources.stream().anyMatch(s -> SpecPaths.isAtOrBelow(resolved, s));
+        }
+    }
+
+    private final List<CompiledRule> rules;
+    private final Map<String, ContextConfig> contexts;
+
+    private Policy(List<CompiledRule> rules, Map<String, ContextConfig> contexts) {
+        this.rules = rules;
+        this.contexts = contexts;
+    }
+
+    /** Only root. */
+    public static Policy rootOnly() {
+        return new Policy(List.of(), Map.of());
+    }
+
+    public static Policy load(Path file) throws IOException {
+        var b = dev.mountkeeper.shared.proto.Policy.newBuilder();
+        try {
+            JsonFormat.parser().merge(Files.readString(file), b);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalArgumentException("Invalid policy " + Quote.string(file.toString()) + ": " + e.getMessage(), e);
+        }
+        try {
+            return of(b.build(), Ids.read());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("Invalid policy " + Quote.string(file.toString()) + ": " + e.getMessage(), e);
+        }
+    }
+
+    static Policy of(dev.mountkeeper.shared.proto.Policy p, Ids ids) {
+        List<CompiledRule> rules = new ArrayList<>();
+        for (int i = 0; i < p.getRulesCount(); i++) {
+            Rule r = p.getRules(i);
+            String where = "rules[" + i + "]";
+            if (r.getUsersCount() == 0) throw new IllegalArgumentException(where + " names no users");
+            if (r.getTargetsCount() == 0) throw new IllegalArgumentException(where + " names no targets");
+            Set<Integer> uids = new java.util.HashSet<>(), gids = new java.util.HashSet<>();
+            for (String u : r.getUsersList()) {
+                if (u.startsWith("@")) gids.add(ids.gid(u.substring(1)));
+                else uids.add(ids.uid(u));
+            }
+            List<String> targets = r.getTargetsList().stream().map(t -> SpecPaths.absolute(where + ".targets", t)).toList();
+            List<String> sources = r.getSourcesList().stream().map(t -> SpecPaths.absolute(where + ".sources", t)).toList();
+            for (String t : r.getTypesList()) {
+                if (!MOUNT_TYPES.contains(t)) {
+                    throw new IllegalArgumentException(where + ".types: unknown type " + Quote.string(t) + " (known: "
+                            + String.join(", ", MOUNT_TYPES.stream().sorted().toList()) + ")");
+                }
+            }
+            rules.add(new CompiledRule(Set.copyOf(uids), Set.copyOf(gids), targets, sources,
+                    r.getTypesCount() == 0 ? MOUNT_TYPES : Set.copyOf(r.getTypesList())));
+        }
+        return new Policy(List.copyOf(rules), Map.copyOf(p.getContextsMap()));
+    }
+
+    public boolean lazyUnmount(String context) {
+        ContextConfig c = contexts.get(context);
+        return c != null && c.getLazyUnmount();
+    }
+
+    /** The grant for {@code spec}, or why there is none. */
+    public Grant authorize(Peer peer, MountSpec spec) throws ApiException {
+        if (peer.isRoot()) return new Grant("/", null);
+        Grant best = null;
+        for (CompiledRule r : rules) {
+            if (!applies(r, peer) || !r.types().contains(spec.type())) continue;
+            for (String t : r.targets()) {
+                if (SpecPaths.isAtOrBelow(spec.dest(), t) && !spec.dest().equals(t)
+                        && (best == null || t.length() > best.base().length())) {
+                    best = new Grant(t, r.sources());
+                }
+            }
+        }
+        if (best == null) {
+            throw ApiException.forbidden("The policy does not allow " + peer + " to mount " + spec.type() + " on "
+                    + Quote.string(spec.dest()));
+        }
+        return best;
+    }
+
+    /** Whether {@code peer} may act on a mount at {@code target} (sweeping it, for one). */
+    public boolean mayTouch(Peer peer, String target) {
+        if (peer.isRoot()) return true;
+        return rules.stream().filter(r -> applies(r, peer)).flatMap(r -> r.targets().stream())
+                .anyMatch(t -> SpecPaths.isAtOrBelow(target, t) && !target.equals(t));
+    }
+
+    /** Every target prefix of every rule: where mounts found without a state may be ours. */
+    List<String> allTargets() {
+        return rules.stream().flatMap(r -> r.targets().stream()).distinct().toList();
+    }
+
+    private static boolean applies(CompiledRule r, Peer peer) {
+        return r.uids().contains(peer.uid()) || peer.groups().stream().anyMatch(r.gids()::contains);
+    }
+
+    /** User and group names from /etc/passwd and /etc/group; numbers stand for themselves. */
+    record Ids(Map<String, Integer> users, Map<String, Integer> groups) {
+        static Ids read() throws IOException {
+            return new Ids(names(Path.of("/etc/passwd")), names(Path.of("/etc/group")));
+        }
+
+        private static Map<String, Integer> names(Path file) throws IOException {
+            Map<String, Integer> m = new HashMap<>();
+            for (String line : Files.readAllLines(file)) {
+                String[] f = line.split(":");
+                if (f.length > 2 && !line.startsWith("#")) m.putIfAbsent(f[0], Integer.parseInt(f[2]));
+            }
+            return m;
+        }
+
+        int uid(String name) { return id(name, users, "user"); }
+
+        int gid(String name) { return id(name, groups, "group"); }
+
+        private static int id(String name, Map<String, Integer> names, String what) {
+            if (name.matches("[0-9]+")) return Integer.parseInt(name);
+            Integer id = names.get(name);
+            if (id == null) throw new IllegalArgumentException("unknown " + what + " " + Quote.string(name));
+            return id;
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package dev.mountkeeper.shared;
+
+import dev.mountkeeper.linux.Fd;
+import dev.mountkeeper.linux.FileSyscalls;
+import dev.mountkeeper.mount.KernelFeatures;
+import dev.mountkeeper.mount.MountEntry;
+import dev.mountkeeper.mount.MountTable;
+import dev.mountkeeper.mount.Mounted;
+import dev.mountkeeper.mount.Root;
+import dev.mountkeeper.mount.SpecPaths;
+import dev.mountkeeper.mount.Unmounter;
+import dev.mountkeeper.mount.UnmountPolicy;
+import dev.mountkeeper.shared.proto.State;
+import dev.mountkeeper.shared.proto.TargetState;
+import dev.mountkeeper.shared.proto.TargetState.Phase;
+import java.io.IOException;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.LongConsumer;
+
+/**
+ * A starting daemon's reconcile: what the state file says against what the kernel's mount table
+ * shows. Mounts live holders need stay; holders that died meanwhile (pid plus start time plus
+ * boot id) let go; an acquire cut short is undone; an unmount cut short is finished. When the
+ * state is lost (stale, truncated, corrupt), nothing is unmounted on a guess: mounts below the
+ * policy's target directories are adopted as {@value MountManager#RECOVERED}, to be swept or
+ * acquired again.
+ */
+final class Recovery {
+    private static final System.Logger LOG = System.getLogger("mountkeeper.daemon");
+
+    private final KernelFeatures features;
+    private final Policy policy;
+
+    Recovery(KernelFeatures features, Policy policy) {
+        this.features = features;
+        this.policy = policy;
+    }
+
+    static List<MountEntry> table(KernelFeatures features) throws ApiException {
+        try {
+            return MountTable.of(features).read();
+        } catch (IOException e) {
+            throw new ApiException(ApiException.Kind.FAILED, "Failed to read the mount table: " + e.getMessage(), e);
+        }
+    }
+
+    void recover(StateStore.Loaded loaded, List<Entry> entries, Set<String> sweeps, LongConsumer generation)
+            throws IOException {
+        for (String p : loaded.problems()) LOG.log(System.Logger.Level.WARNING, "State: " + p);
+        State s = loaded.state();
+        boolean lost = !loaded.problems().isEmpty();
+        if (s != null && !s.getBootId().equals(Processes.bootId())) {
+            LOG.log(System.Logger.Level.WARNING, "State: stale, written in boot " + s.getBootId() + ", this is boot "
+                    + Processes.bootId() + "; its holders are gone; rebuilding from the kernel's mount table");
+            generation.accept(s.getGeneration());
+            s = null;
+            lost = true;
+        }
+        if (lost && s != null) {
+            LOG.log(System.Logger.Level.WARNING, "State: using generation " + s.getGeneration()
+                    + "; mounts it does not know are adopted from the kernel's mount table");
+        } else if (lost) {
+            LOG.log(System.Logger.Level.WARNING, "State: none usable; rebuilding from the kernel's mount table");
+        }
+        List<MountEntry> table = MountTable.of(features).read();
+        if (s != null) {
+            generation.accept(s.getGeneration());
+            sweeps.addAll(s.getSweepsDoneList());
+            for (TargetState t : s.getTargetsList()) {
+                Entry e = restore(t, table);
+                if (e != null) entries.add(e);
+            }
+        }
+        if (lost) adopt(table, entries);
+    }
+
+    /** One recorded target, as far as it still holds; null when nothing of it is left to track. */
+    private Entry restore(TargetState t, List<MountEntry> table) throws IOException {
+        Entry e;
+        try {
+            e = Entry.of(t);
+        } catch (IllegalArgumentException bad) {
+            LOG.log(System.Logger.Level.WARNING, "State: dropping an unreadable target " + t.getBase() + t.getPath()
+                    + ": " + bad.getMessage());
+            return null;
+        }
+        if (e.phase == Phase.MOUNTING) {
+            undoInterrupted(e, table);
+            return null;
+        }
+        if (table.stream().noneMatch(m -> m.id() == e.mountId && m.mountPoint().equals(e.target()))) {
+            LOG.log(System.Logger.Level.WARNING, e.target() + " is no longer mounted; forgetting it");
+            return null;
+        }
+        e.holders.values().removeIf(h -> {
+            boolean alive = Processes.alive(h.getPid(), h.getStartTime(), h.getBootId());
+            if (!alive) LOG.log(System.Logger.Level.INFO, "Holder pid " + h.getPid() + " of " + e.target()
+                    + " ended while the daemon was away: released");
+            return !alive;
+        });
+        return e;
+    }
+
+    /** An acquire cut short after recording the target: whatever it mounted on top of what was there goes. */
+    private void undoInterrupted(Entry e, List<MountEntry> table) throws IOException {
+        try (Root root = Root.open(e.base);
+             Fd dir = root.openInRoot(SpecPaths.parent(e.path), FileSyscalls.O_DIRECTORY)) {
+            long top = FileSyscalls.statx(dir.get(), SpecPaths.name(e.path), FileSyscalls.AT_SYMLINK_NOFOLLOW,
+                    features.statxMountIdMask()).mountId();
+            boolean ours = top != e.belowId && table.stream().anyMatch(m -> m.id() == top && m.mountPoint().equals(e.target()));
+            if (ours) {
+                new Unmounter(features, UnmountPolicy.DEFAULT).unmount(root, new Mounted(e.parsed, e.path, top));
+                LOG.log(System.Logger.Level.INFO, "Undid an acquire cut short: unmounted " + e.target());
+            }
+        } catch (IOException ex) {
+            LOG.log(System.Logger.Level.WARNING, "Could not undo the acquire of " + e.target() + " cut short: "
+                    + ex.getMessage());
+        }
+    }
+
+    /** Mounts below the policy's target directories that no entry accounts for. */
+    private void adopt(List<MountEntry> table, List<Entry> entries) {
+        Set<Long> tracked = new HashSet<>();
+        for (Entry e : entries) MountTable.subtree(table, e.mountId).forEach(m -> tracked.add(m.id()));
+        long order = entries.stream().mapToLong(e -> e.order).max().orElse(0);
+        for (String base : policy.allTargets()) {
+            List<MountEntry> inside = table.stream().filter(m -> SpecPaths.isAtOrBelow(m.mountPoint(), base)
+                    && !m.mountPoint().equals(base) && !tracked.contains(m.id())).toList();
+            Set<Long> ids = new HashSet<>();
+            inside.forEach(m -> ids.add(m.id()));
+            for (MountEntry m : inside) {
+                if (ids.contains(m.parentId())) continue;
+                entries.add(Entry.recovered(base, m.mountPoint().substring(base.length()), m.id(), ++order));
+                MountTable.subtree(table, m.id()).forEach(x -> tracked.add(x.id()));
+                LOG.log(System.Logger.Level.WARNING, "State: adopted " + m.mountPoint() + " (" + m.fsType() + " from "
+                        + m.source() + ") from the kernel's mount table as context \"" + MountManager.RECOVERED + "\"");
+            }
+        }
+    }
+}

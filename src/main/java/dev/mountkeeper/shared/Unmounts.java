@@ -1,0 +1,123 @@
+package dev.mountkeeper.shared;
+
+import dev.mountkeeper.linux.Quote;
+import dev.mountkeeper.mount.Holders;
+import dev.mountkeeper.mount.KernelFeatures;
+import dev.mountkeeper.mount.MountEntry;
+import dev.mountkeeper.mount.MountException;
+import dev.mountkeeper.mount.MountTable;
+import dev.mountkeeper.mount.Mounted;
+import dev.mountkeeper.mount.Root;
+import dev.mountkeeper.mount.Unmounter;
+import dev.mountkeeper.mount.UnmountPolicy;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Unmounting an entry without holding up everyone: one attempt under the manager's lock, and when
+ * the mount is busy a retry later with doubling backoff, naming the processes that hold it. Lazy
+ * detach only where the context is configured for it, after {@link #LAZY_AFTER} attempts.
+ */
+final class Unmounts implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("mountkeeper.daemon");
+    static final int LAZY_AFTER = 5;
+    private static final Duration FIRST_BACKOFF = Duration.ofMillis(20), MAX_BACKOFF = Duration.ofSeconds(5);
+
+    record Result(boolean done, String action) {}
+
+    private final KernelFeatures features;
+    private final Unmounter unmounter;
+    private final Runnable retry;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().name("unmount-retry").daemon().unstarted(r));
+    private ScheduledFuture<?> pending;
+
+    Unmounts(KernelFeatures features, Runnable retry) {
+        this.features = features;
+        this.unmounter = new Unmounter(features, UnmountPolicy.DEFAULT);
+        this.retry = retry;
+    }
+
+    /** Unmounts {@code e} once; if that cannot be done now, schedules a retry. */
+    Result release(Entry e, boolean lazyContext) {
+        try {
+            List<MountEntry> table = MountTable.of(features).read();
+            if (table.stream().noneMatch(m -> m.id() == e.mountId)) {
+                LOG.log(System.Logger.Level.WARNING, e.target() + " was unmounted by someone else");
+                return new Result(true, "already unmounted: " + e.target());
+            }
+            e.attempts++;
+            boolean lazy = lazyContext && e.attempts >= LAZY_AFTER;
+            Unmounter.Outcome o = unmount(e, new UnmountPolicy(1, Duration.ZERO, lazy));
+            return new Result(true, (o == Unmounter.Outcome.DETACHED_LAZILY ? "detached lazily " : "unmounted ") + e.target());
+        } catch (MountException ex) {
+            Duration wait = backoff(e.attempts);
+            if (ex.reason() == MountException.Reason.BUSY) {
+                e.busyWith = holders(e);
+                if (Integer.bitCount(e.attempts) == 1) {
+                    LOG.log(System.Logger.Level.WARNING, "Unmounting " + e.target() + " is busy (attempt " + e.attempts
+                            + "), held by " + (e.busyWith.isEmpty() ? "no process found" : String.join(", ", e.busyWith))
+                            + "; retrying in " + wait.toMillis() + " ms");
+                }
+            } else {
+                LOG.log(System.Logger.Level.ERROR, ex.getMessage() + "; retrying in " + wait.toMillis() + " ms");
+            }
+            schedule(wait);
+            return new Result(false, "busy: " + e.target() + (e.busyWith.isEmpty() ? "" : " (held by "
+                    + String.join(", ", e.busyWith) + ")") + "; retrying");
+        } catch (IOException ex) {
+            LOG.log(System.Logger.Level.ERROR, "Failed to unmount " + e.target() + ": " + ex.getMessage());
+            schedule(backoff(e.attempts));
+            return new Result(false, "failed to unmount " + e.target() + ": " + ex.getMessage() + "; retrying");
+        }
+    }
+
+    Unmounter.Outcome unmount(Entry e, UnmountPolicy p) throws IOException {
+        try (Root root = Root.open(e.base)) {
+            return unmounter.unmount(root, new Mounted(e.parsed, e.path, e.mountId), p);
+        }
+    }
+
+    /** Unmounts a mount no entry made (a sweep under a path). */
+    String untracked(MountEntry m) {
+        try (Root root = Root.open("/")) {
+            unmounter.unmountPath(root, m.mountPoint(), UnmountPolicy.DEFAULT);
+            return "unmounted untracked " + m.mountPoint();
+        } catch (IOException e) {
+            return "failed to unmount untracked " + m.mountPoint() + ": " + e.getMessage();
+        }
+    }
+
+    private List<String> holders(Entry e) {
+        try {
+            Set<Long> ids = new HashSet<>();
+            MountTable.subtree(MountTable.of(features).read(), e.mountId).forEach(m -> ids.add(m.id()));
+            return Holders.find(ids, e.target(), features).stream().map(Holders.Holder::toString).toList();
+        } catch (IOException ex) {
+            return List.of("unknown (" + Quote.string(ex.getMessage()) + ")");
+        }
+    }
+
+    private static Duration backoff(int attempts) {
+        Duration d = FIRST_BACKOFF.multipliedBy(1L << Math.min(20, Math.max(0, attempts - 1)));
+        return d.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : d;
+    }
+
+    private synchronized void schedule(Duration wait) {
+        if (pending != null && !pending.isDone() && pending.getDelay(TimeUnit.NANOSECONDS) <= wait.toNanos()) return;
+        if (pending != null) pending.cancel(false);
+        pending = timer.schedule(retry, wait.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}
