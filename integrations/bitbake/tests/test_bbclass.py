@@ -1,0 +1,240 @@
+"""The real mountkeeper.bbclass, run by the BitBake stand-in against a real daemon.
+
+Needs MOUNTKEEPER_SOCKET (a running daemon) and MK_TEST_DIR (a scratch directory where the
+daemon may mount), and a private mount namespace shared with the daemon.
+"""
+
+import json
+import os
+import signal
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "harness"))
+import bbharness  # noqa: E402
+
+CLASS = os.path.join(HERE, "..", "classes", "mountkeeper.bbclass")
+
+
+def wait_until(pred, timeout=15.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.02)
+
+
+class BBClassTest(unittest.TestCase):
+    def setUp(self):
+        base = os.environ["MK_TEST_DIR"]
+        self.dir = os.path.join(base, self.id().rsplit(".", 1)[-1])
+        self.rootfs = os.path.join(self.dir, "rootfs")
+        for sub in ("proc", "sys", "downloads", "other"):
+            os.makedirs(os.path.join(self.rootfs, sub), exist_ok=True)
+        self.dl = os.path.join(self.dir, "dl")
+        os.makedirs(self.dl, exist_ok=True)
+        with open(os.path.join(self.dl, "file.tar"), "w") as f:
+            f.write("payload")
+        self.log = os.path.join(self.dir, "funcs.log")
+        self.context = "ctx-" + self.id().rsplit(".", 1)[-1]
+        self.specs = "proc::${ROOTFSDIR}/proc rbind:/sys:${ROOTFSDIR}/sys bind:${DL_DIR}:${ROOTFSDIR}/downloads"
+
+    def tearDown(self):
+        self.assertEqual([], self.our_mounts(), "mounts left behind")
+
+    def bitbake(self, mc=""):
+        b = bbharness.BitBake({
+            "TMPDIR": self.dir, "ROOTFSDIR": self.rootfs, "DL_DIR": self.dl, "BUILDNAME": "20261121101010",
+            "MOUNTKEEPER_SOCKET": os.environ["MOUNTKEEPER_SOCKET"], "MOUNTKEEPER_CONTEXT": self.context,
+            "BB_CURRENT_MC": mc,
+        }, log_file=self.log)
+        return b
+
+    def finish(self, b):
+        b.inherit(CLASS)
+        b.finalize()
+        return b
+
+    def our_mounts(self):
+        return sorted(m for m in bbharness.mountpoints() if m.startswith(self.dir + "/"))
+
+    def funcs(self):
+        if not os.path.exists(self.log):
+            return ""
+        with open(self.log) as f:
+            return f.read()
+
+    def status(self):
+        b = self.finish(self.bitbake())
+        return b.namespace["mountkeeper_call"](b.d, "GET", "/v1/status?context=" + self.context)
+
+    def test_task_has_its_mounts_and_they_go_after_it(self):
+        seen = {}
+
+        def do_rootfs(d):
+            mp = bbharness.mountpoints()
+            seen["proc"] = os.path.join(self.rootfs, "proc") in mp
+            seen["sys"] = os.path.join(self.rootfs, "sys") in mp
+            seen["dl"] = os.path.exists(os.path.join(self.rootfs, "downloads", "file.tar"))
+            with open(os.path.join(self.dir, "seen.json"), "w") as f:
+                json.dump(seen, f)
+
+        b = self.bitbake()
+        b.add_task("do_rootfs", do_rootfs, mounts=self.specs)
+        self.finish(b)
+        self.assertEqual(0, b.run_task("do_rootfs"))
+        with open(os.path.join(self.dir, "seen.json")) as f:
+            self.assertEqual({"proc": True, "sys": True, "dl": True}, json.load(f))
+        self.assertIn("func mountkeeper_postfunc", self.funcs())
+        self.assertEqual([], self.our_mounts())
+
+    def test_failed_task_skips_postfuncs_and_its_references_still_go(self):
+        def do_rootfs(d):
+            raise RuntimeError("the task failed")
+
+        b = self.bitbake()
+        b.add_task("do_rootfs", do_rootfs, mounts=self.specs)
+        self.finish(b)
+        self.assertEqual(1, b.run_task("do_rootfs"))
+        self.assertIn("func mountkeeper_prefunc", self.funcs())
+        self.assertNotIn("func mountkeeper_postfunc", self.funcs())
+        wait_until(lambda: self.our_mounts() == [], what="the failed task's mounts to go")
+        self.assertEqual([], self.status()["contexts"])
+
+    def test_killed_task_is_released_by_the_daemon(self):
+        marker = os.path.join(self.dir, "holding")
+
+        def do_rootfs(d):
+            open(marker, "w").close()
+            time.sleep(600)
+
+        b = self.bitbake()
+        b.add_task("do_rootfs", do_rootfs, mounts=self.specs)
+        self.finish(b)
+        pid = b.start_task("do_rootfs")
+        wait_until(lambda: os.path.exists(marker), what="the task to hold its mounts")
+        self.assertIn(os.path.join(self.rootfs, "proc"), self.our_mounts())
+        os.kill(pid, signal.SIGKILL)
+        self.assertEqual(-signal.SIGKILL, bbharness.wait(pid))
+        self.assertNotIn("failed do_rootfs", self.funcs())  # nothing ran in the task after SIGKILL
+        wait_until(lambda: self.our_mounts() == [], what="the killed task's mounts to go")
+
+    def test_sigterm_fails_the_task_and_its_handler_releases(self):
+        marker = os.path.join(self.dir, "holding")
+
+        def do_rootfs(d):
+            open(marker, "w").close()
+            time.sleep(600)
+
+        b = self.bitbake()
+        b.add_task("do_rootfs", do_rootfs, mounts=self.specs)
+        self.finish(b)
+        pid = b.start_task("do_rootfs")
+        wait_until(lambda: os.path.exists(marker), what="the task to hold its mounts")
+        os.kill(pid, signal.SIGTERM)
+        self.assertEqual(1, bbharness.wait(pid))
+        self.assertIn("failed do_rootfs: SIGTERM", self.funcs())
+        self.assertNotIn("func mountkeeper_postfunc", self.funcs())
+        wait_until(lambda: self.our_mounts() == [], what="the terminated task's mounts to go")
+
+    def test_concurrent_tasks_share_and_the_last_one_unmounts(self):
+        a_holds, b_holds, a_done = (os.path.join(self.dir, n) for n in ("a-holds", "b-holds", "a-done"))
+        proc = os.path.join(self.rootfs, "proc")
+
+        def do_a(d):
+            open(a_holds, "w").close()
+            wait_until(lambda: os.path.exists(b_holds), what="b")
+
+        def do_b(d):
+            open(b_holds, "w").close()
+            wait_until(lambda: os.path.exists(a_done), what="a to end")
+            # a has ended and released: the mount must still be here for b.
+            if proc not in bbharness.mountpoints():
+                raise RuntimeError("proc went away while b held it")
+
+        bk = self.bitbake()
+        bk.add_task("do_a", do_a, mounts=self.specs)
+        bk.add_task("do_b", do_b, mounts=self.specs)
+        self.finish(bk)
+        pa = bk.start_task("do_a")
+        wait_until(lambda: os.path.exists(a_holds), what="a to hold")
+        pb = bk.start_task("do_b")
+        self.assertEqual(0, bbharness.wait(pa))
+        self.assertIn(proc, self.our_mounts())
+        open(a_done, "w").close()
+        self.assertEqual(0, bbharness.wait(pb))
+        self.assertEqual([], self.our_mounts())
+
+    def test_noauto_task_acquires_and_releases_by_hand(self):
+        seen = []
+
+        def do_image(d):
+            ns = bk.namespace
+            seen.append(os.path.join(self.rootfs, "proc") in bbharness.mountpoints())
+            ns["mountkeeper_acquire"](d)
+            seen.append(os.path.join(self.rootfs, "proc") in bbharness.mountpoints())
+            ns["mountkeeper_release"](d)
+            seen.append(os.path.join(self.rootfs, "proc") in bbharness.mountpoints())
+            if seen != [False, True, False]:
+                raise RuntimeError("saw %r" % seen)
+
+        bk = self.bitbake()
+        bk.add_task("do_image", do_image, mounts=self.specs, mounts_noauto="1")
+        self.finish(bk)
+        self.assertEqual(0, bk.run_task("do_image"))
+        self.assertNotIn("mountkeeper_prefunc", self.funcs())
+
+    def test_isar_entries_and_pbind(self):
+        other = os.path.join(self.rootfs, "other")
+
+        def do_task(d):
+            mp = bbharness.mountpoints()
+            for p in (os.path.join(self.rootfs, "proc"), os.path.join(self.rootfs, "sys"), other):
+                if p not in mp:
+                    raise RuntimeError(p + " is not mounted")
+
+        bk = self.bitbake()
+        bk.add_task("do_task", do_task, mounts="proc::${ROOTFSDIR}/proc rbind:/sys:${ROOTFSDIR}/sys pbind:${DL_DIR}:" + other)
+        self.finish(bk)
+        self.assertEqual(0, bk.run_task("do_task"))
+
+    def test_bad_spec_fails_the_task_with_the_reason_and_mounts_nothing(self):
+        ran = []
+        bk = self.bitbake()
+        bk.add_task("do_task", lambda d: ran.append(1), mounts="proc::${ROOTFSDIR}/proc bogus:x:${ROOTFSDIR}/sys")
+        self.finish(bk)
+        self.assertEqual(1, bk.run_task("do_task"))
+        self.assertIn('unknown type "bogus"', self.funcs())
+        self.assertEqual([], self.our_mounts())
+
+    def test_sweeps_once_per_build_with_several_multiconfigs(self):
+        # A leftover: a holder that outlives the build (a stray daemon of some task).
+        stray = os.fork()
+        if stray == 0:
+            time.sleep(600)
+            os._exit(0)
+        try:
+            first = self.finish(self.bitbake())
+            first.namespace["mountkeeper_call"](first.d, "POST", "/v1/acquire", {
+                "context": self.context, "holder": {"pid": stray}, "specs": ["proc::" + self.rootfs + "/proc"]})
+            self.assertIn(os.path.join(self.rootfs, "proc"), self.our_mounts())
+            mcs = [self.finish(self.bitbake(mc)) for mc in ("", "mc1", "mc2")]
+            for b in mcs:
+                b.fire(b.bb.event.BuildStarted(), b.d)
+            notes = [m for b in mcs for kind, m in b.log if kind == "note" and "sweep" in m]
+            self.assertEqual(1, len(notes), notes)
+            self.assertIn("unmounted " + self.rootfs + "/proc", notes[0])
+            self.assertEqual([], self.our_mounts())
+            for b in mcs:
+                b.fire(b.bb.event.BuildCompleted(), b.d)
+            notes = [m for b in mcs for kind, m in b.log if kind == "note" and "end sweep" in m]
+            self.assertEqual(1, len(notes), notes)
+        finally:
+            os.kill(stray, signal.SIGKILL)
+            os.waitpid(stray, 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
