@@ -69,7 +69,7 @@ final class Recovery {
             generation.accept(s.getGeneration());
             sweeps.addAll(s.getSweepsDoneList());
             for (TargetState t : s.getTargetsList()) {
-                Entry e = restore(t, table);
+                Entry e = restore(t, table, lost);
                 if (e != null) entries.add(e);
             }
         }
@@ -77,7 +77,7 @@ final class Recovery {
     }
 
     /** One recorded target, as far as it still holds; null when nothing of it is left to track. */
-    private Entry restore(TargetState t, List<MountEntry> table) throws IOException {
+    private Entry restore(TargetState t, List<MountEntry> table, boolean lost) throws IOException {
         Entry e;
         try {
             e = Entry.of(t);
@@ -87,7 +87,8 @@ final class Recovery {
             return null;
         }
         if (e.phase == Phase.MOUNTING) {
-            undoInterrupted(e, table);
+            // From an older generation, the acquire may have completed and been answered: adopt, never guess.
+            if (!lost) undoInterrupted(e, table);
             return null;
         }
         if (table.stream().noneMatch(m -> m.id() == e.mountId && m.mountPoint().equals(e.target()))) {

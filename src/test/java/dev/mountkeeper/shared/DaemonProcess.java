@@ -1,0 +1,116 @@
+package dev.mountkeeper.shared;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.Message;
+import com.google.protobuf.util.JsonFormat;
+import dev.mountkeeper.shared.proto.Status;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** `mountkeeper daemon` as its own process in the test JVM's mount namespace; killed, restarted, stopped. */
+final class DaemonProcess implements AutoCloseable {
+    final Path dir, socket, state, log;
+    private final Path policy;
+    private Process process;
+
+    DaemonProcess(Path dir, String policyJson) throws IOException {
+        this.dir = dir;
+        this.socket = dir.resolve("daemon.sock");
+        this.state = dir.resolve("state");
+        this.log = dir.resolve("daemon.log");
+        this.policy = policyJson == null ? null : Files.writeString(dir.resolve("policy.json"), policyJson);
+    }
+
+    static String java() {
+        return System.getenv().getOrDefault("MOUNTKEEPER_TEST_JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    }
+
+    /** The command line that starts the daemon (also handed to the Python stress). */
+    List<String> argv() {
+        List<String> a = new ArrayList<>(List.of(java(), "--enable-native-access=ALL-UNNAMED",
+                "--sun-misc-unsafe-memory-access=allow", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-cp", System.getProperty("java.class.path"), "dev.mountkeeper.cli.Main", "daemon",
+                "--socket", socket.toString(), "--state", state.toString()));
+        if (policy != null) a.addAll(List.of("--policy", policy.toString()));
+        return a;
+    }
+
+    DaemonProcess start() throws Exception {
+        return start(Map.of());
+    }
+
+    DaemonProcess start(Map<String, String> env) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(argv()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        pb.environment().putAll(env);
+        process = pb.start();
+        call("GET", "/v1/version", null); // waits until it answers
+        return this;
+    }
+
+    DaemonClient.Reply call(String method, String uri, String json) throws IOException {
+        return DaemonClient.call(socket, method, uri, json, Duration.ofSeconds(30));
+    }
+
+    /** A request during which the daemon is expected to die: no answer comes. */
+    void callDying(String method, String uri, String json) {
+        try {
+            call(method, uri, json);
+        } catch (IOException expected) {
+            // connection closed by the dying daemon
+        }
+    }
+
+    /** A request that must succeed; its JSON answer. */
+    String ok(String method, String uri, String json) throws IOException {
+        DaemonClient.Reply r = call(method, uri, json);
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        return r.body();
+    }
+
+    Status status() throws IOException {
+        return parse(ok("GET", "/v1/status", null), Status.newBuilder()).build();
+    }
+
+    static <B extends Message.Builder> B parse(String json, B b) throws IOException {
+        JsonFormat.parser().merge(json, b);
+        return b;
+    }
+
+    /** Waits until the process ends by itself (a fault injection killed it). */
+    void awaitDeath() throws InterruptedException {
+        assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("daemon died").isTrue();
+    }
+
+    void kill() {
+        process.destroyForcibly(); // SIGKILL
+        try {
+            process.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    String logText() throws IOException {
+        return Files.exists(log) ? Files.readString(log) : "";
+    }
+
+    @Override
+    public void close() {
+        if (process != null && process.isAlive()) {
+            process.destroy();
+            try {
+                if (!process.waitFor(10, TimeUnit.SECONDS)) kill();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
