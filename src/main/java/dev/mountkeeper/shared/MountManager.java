@@ -224,11 +224,16 @@ public final class MountManager implements AutoCloseable {
             List<Entry> selected = entries.stream()
                     .filter(e -> byContext ? e.context.equals(context) : SpecPaths.isAtOrBelow(e.target(), under)).toList();
             for (Entry e : selected) {
-                if (!policy.mayTouch(peer, e.target())) {
-                    throw ApiException.forbidden("The policy does not allow " + peer + " to unmount " + Quote.string(e.target()));
+                // Beyond the policy, a user sweeps only what they mounted and only they hold.
+                boolean theirs = peer.isRoot() || (e.ownerUid == peer.uid()
+                        && e.holders.values().stream().allMatch(h -> h.getUid() == peer.uid()));
+                if (!policy.mayTouch(peer, e.target()) || !theirs) {
+                    throw ApiException.forbidden("The policy does not allow " + peer + " to unmount " + Quote.string(e.target())
+                            + (theirs ? "" : " (mounted or held by another user)"));
                 }
             }
-            List<MountEntry> untracked = byContext ? List.of() : untrackedUnder(peer, under);
+            // Mounts the daemon did not make: only root may sweep those.
+            List<MountEntry> untracked = byContext || !peer.isRoot() ? List.of() : untrackedUnder(peer, under);
             if (req.getReportOnly()) {
                 for (Entry e : selected) actions.add("would unmount " + e.target() + " (" + e.holders.size() + " holders)");
                 for (MountEntry m : untracked) actions.add("would unmount untracked " + m.mountPoint() + " (" + m.fsType() + ")");

@@ -113,7 +113,14 @@ final class Unmounts implements AutoCloseable {
     private synchronized void schedule(Duration wait) {
         if (pending != null && !pending.isDone() && pending.getDelay(TimeUnit.NANOSECONDS) <= wait.toNanos()) return;
         if (pending != null) pending.cancel(false);
-        pending = timer.schedule(retry, wait.toNanos(), TimeUnit.NANOSECONDS);
+        pending = timer.schedule(this::fire, wait.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private void fire() {
+        synchronized (this) {
+            pending = null; // a retry that finds the mount still busy schedules the next one
+        }
+        retry.run();
     }
 
     @Override
