@@ -62,7 +62,7 @@ public final class DaemonClient {
                         .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
                 ch.writeAndFlush(req);
                 try {
-                    return reply.get(10, TimeUnit.MINUTES);
+                    return reply.get(2, TimeUnit.MINUTES);
                 } catch (ExecutionException e) {
                     throw new IOException("The daemon at \"" + socket + "\" did not answer: " + e.getCause().getMessage(), e.getCause());
                 } catch (TimeoutException e) {

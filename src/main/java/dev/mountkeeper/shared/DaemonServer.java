@@ -62,7 +62,8 @@ public final class DaemonServer implements AutoCloseable {
         });
         try {
             if (inheritedFd != null) {
-                channel = b.channelFactory(() -> new EpollServerDomainSocketChannel(inheritedFd)).register().sync().channel();
+                // Already bound and listening: active from the start, so it accepts as soon as it is registered.
+                channel = b.channelFactory(() -> new EpollServerDomainSocketChannel(inheritedFd, true)).register().sync().channel();
             } else {
                 Sockets.removeStale(socket);
                 channel = b.channel(EpollServerDomainSocketChannel.class).bind(new DomainSocketAddress(socket.toString()))

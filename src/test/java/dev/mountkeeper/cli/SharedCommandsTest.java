@@ -1,0 +1,63 @@
+package dev.mountkeeper.cli;
+
+import static dev.mountkeeper.cli.CliTest.run;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mountkeeper.mount.KernelFeatures;
+import dev.mountkeeper.shared.Api;
+import dev.mountkeeper.shared.DaemonServer;
+import dev.mountkeeper.shared.Faults;
+import dev.mountkeeper.shared.MountManager;
+import dev.mountkeeper.shared.Policy;
+import dev.mountkeeper.testing.Kernel;
+import dev.mountkeeper.testing.Privileged;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** acquire, release, status and sweep against a daemon served in this JVM. */
+@Privileged
+class SharedCommandsTest {
+    @TempDir Path dir;
+
+    @Test
+    void theClientCommands() throws Exception {
+        Path a = Files.createDirectories(dir.resolve("root/a")), b = Files.createDirectories(dir.resolve("root/b"));
+        String socket = dir.resolve("d.sock").toString();
+        Process holder = new ProcessBuilder("sleep", "600").start();
+        try (MountManager m = MountManager.start(KernelFeatures.current(), Policy.rootOnly(), dir.resolve("state"), Faults.NONE);
+             DaemonServer s = DaemonServer.listen(new Api(m), Path.of(socket))) {
+            String h = Long.toString(holder.pid());
+            CliTest.Run acq = run("acquire", "--socket", socket, "--context", "c", "--holder", h, "proc::" + a, "tmpfs::" + b);
+            assertThat(acq.code()).as(acq.err()).isZero();
+            assertThat(acq.out()).isEqualTo("mounted " + a + "\nmounted " + b + "\n");
+            // Without --holder the reference belongs to whoever ran the command: here, this JVM's parent.
+            assertThat(run("acquire", "--socket", socket, "--context", "c", "proc::" + a).code()).isZero();
+            CliTest.Run st = run("status", "--socket", socket);
+            assertThat(st.out()).contains("context c").contains(a + "  mounted, 2 holders " + h + " "
+                    + ProcessHandle.current().parent().orElseThrow().pid()).contains("proc on " + a + " type proc (rw,nosuid,nodev,noexec)");
+            assertThat(run("status", "--socket", socket, "--json", "--context", "c").out()).contains("\"count\": 2");
+            assertThat(run("release", "--socket", socket, "--context", "c", "proc::" + a).out()).isEqualTo("released " + a + "\n");
+
+            CliTest.Run bad = run("acquire", "--socket", socket, "--context", "c", "--holder", h, "proc:" + a);
+            assertThat(bad.code()).isEqualTo(2);
+            assertThat(bad.err()).isEqualTo("mountkeeper acquire: Invalid mount spec \"proc:" + a
+                    + "\": expected TYPE:SOURCE:DEST[:OPTIONS], found 2 fields\n");
+            assertThat(run("release", "--socket", socket, "--context", "c", "--all", "proc::" + a).code()).isEqualTo(2);
+
+            CliTest.Run report = run("sweep", "--socket", socket, "--context", "c", "--report-only");
+            assertThat(report.out()).contains("would unmount " + a + " (1 holders)").contains("would unmount " + b);
+            assertThat(Kernel.mountsBelow(dir.toString())).hasSize(2);
+            CliTest.Run swept = run("sweep", "--socket", socket, "--under", dir.toString());
+            assertThat(swept.code()).as(swept.err()).isZero();
+            assertThat(swept.out()).contains("unmounted " + a).contains("unmounted " + b);
+            assertThat(Kernel.mountsBelow(dir.toString())).isEmpty();
+        } finally {
+            holder.destroyForcibly().waitFor();
+        }
+        CliTest.Run away = run("status", "--socket", socket, "--wait", "0.2");
+        assertThat(away.code()).isEqualTo(1);
+        assertThat(away.err()).startsWith("mountkeeper status: Cannot reach the daemon at \"" + socket + "\"");
+    }
+}
