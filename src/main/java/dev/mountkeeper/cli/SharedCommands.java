@@ -1,9 +1,5 @@
 package dev.mountkeeper.cli;
 
-import dev.mountkeeper.shared.proto.AcquireRequest;
-import dev.mountkeeper.shared.proto.Holder;
-import dev.mountkeeper.shared.proto.ReleaseRequest;
-import dev.mountkeeper.shared.proto.SweepRequest;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -20,13 +16,6 @@ import picocli.CommandLine.Spec;
 final class SharedCommands {
     private SharedCommands() {}
 
-    /** The holder: --holder, else the process that ran this command (a script or a build task), not this client. */
-    static Holder holder(Long pid, String buildId) {
-        long p = pid != null ? pid : ProcessHandle.current().parent().map(ProcessHandle::pid)
-                .orElseThrow(() -> new IllegalArgumentException("Cannot tell which process ran this command; give --holder"));
-        return Holder.newBuilder().setPid(p).setBuildId(buildId == null ? "" : buildId).build();
-    }
-
     @Command(name = "acquire", mixinStandardHelpOptions = true,
             header = "Take references to shared mounts, mounting what is not mounted yet.",
             description = {"Each SPEC (TYPE:SOURCE:DEST[:OPTIONS]) is mounted on its first acquire; the",
@@ -42,8 +31,7 @@ final class SharedCommands {
 
         @Override
         public Integer call() throws Exception {
-            String body = JsonText.print(AcquireRequest.newBuilder().setContext(context).setHolder(holder(holder, buildId))
-                    .addAllSpecs(specs));
+            String body = ClientRequests.acquire(context, holder, buildId, specs);
             return client.finish(spec.commandLine(), "acquire", client.call("POST", "/v1/acquire", body), JsonText::outcome);
         }
     }
@@ -64,8 +52,7 @@ final class SharedCommands {
 
         @Override
         public Integer call() throws Exception {
-            String body = JsonText.print(ReleaseRequest.newBuilder().setContext(context).setHolder(holder(holder, null))
-                    .setAll(what.all).addAllSpecs(what.specs));
+            String body = ClientRequests.release(context, holder, what.all, what.specs);
             return client.finish(spec.commandLine(), "release", client.call("POST", "/v1/release", body), JsonText::outcome);
         }
     }
@@ -100,11 +87,8 @@ final class SharedCommands {
 
         @Override
         public Integer call() throws Exception {
-            SweepRequest.Builder b = SweepRequest.newBuilder().setReportOnly(reportOnly);
-            if (which.context != null) b.setContext(which.context);
-            if (which.under != null) b.setUnder(which.under);
-            if (once != null) b.setOnce(once);
-            return client.finish(spec.commandLine(), "sweep", client.call("POST", "/v1/sweep", JsonText.print(b)), JsonText::outcome);
+            String body = ClientRequests.sweep(which.context, which.under, reportOnly, once);
+            return client.finish(spec.commandLine(), "sweep", client.call("POST", "/v1/sweep", body), JsonText::outcome);
         }
     }
 }
