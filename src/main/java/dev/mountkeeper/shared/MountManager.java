@@ -55,6 +55,7 @@ public final class MountManager implements AutoCloseable {
     private final List<Entry> entries = new ArrayList<>(); // in mount order
     private final LinkedHashSet<String> sweepsDone = new LinkedHashSet<>();
     private long generation, nextOrder = 1;
+    private boolean mountedSincePersist;
 
     private MountManager(KernelFeatures features, Policy policy, Path stateDir, Faults faults) throws IOException {
         this.features = features;
@@ -151,6 +152,7 @@ public final class MountManager implements AutoCloseable {
                     e.mountId = m.mountId();
                     e.phase = Phase.MOUNTED;
                     done.add(e);
+                    mountedSincePersist = true;
                 }
                 faults.at("mounting");
                 actions.add("mounted " + e.target());
@@ -365,7 +367,10 @@ public final class MountManager implements AutoCloseable {
                 .setNextOrder(nextOrder).addAllSweepsDone(sweepsDone);
         for (Entry e : entries) s.addTargets(e.toState());
         try {
-            store.write(s.build());
+            boolean torn = mountedSincePersist && faults.is("torn-after-mount");
+            store.write(s.build(), torn);
+            mountedSincePersist = false;
+            if (torn) faults.at("torn-after-mount");
         } catch (IOException e) {
             throw new ApiException(ApiException.Kind.FAILED, "Failed to write the state: " + e.getMessage(), e);
         }

@@ -50,7 +50,13 @@ final class Recovery {
             throws IOException {
         for (String p : loaded.problems()) LOG.log(System.Logger.Level.WARNING, "State: " + p);
         State s = loaded.state();
-        boolean lost = !loaded.problems().isEmpty();
+        // A slot cut short was being written when the daemon died: its change was never answered,
+        // and the other slot is the last state anyone was told about. Anything else is damage.
+        boolean lost = !loaded.problems().isEmpty() || (loaded.existed() && s == null);
+        for (String t : loaded.torn()) {
+            LOG.log(lost ? System.Logger.Level.WARNING : System.Logger.Level.INFO, "State: " + t
+                    + (s == null ? "" : "; a write cut short by a crash: generation " + s.getGeneration() + " is the last one answered"));
+        }
         if (s != null && !s.getBootId().equals(Processes.bootId())) {
             LOG.log(System.Logger.Level.WARNING, "State: stale, written in boot " + s.getBootId() + ", this is boot "
                     + Processes.bootId() + "; its holders are gone; rebuilding from the kernel's mount table");
@@ -87,9 +93,8 @@ final class Recovery {
             return null;
         }
         if (e.phase == Phase.MOUNTING) {
-            // From an older generation, the acquire may have completed and been answered: adopt, never guess.
-            if (!lost) undoInterrupted(e, table);
-            return null;
+            // With newer generations lost, the acquire may have completed and been answered: keep what it mounted.
+            return lost ? keepInterrupted(e, table) : undoInterrupted(e, table);
         }
         if (table.stream().noneMatch(m -> m.id() == e.mountId && m.mountPoint().equals(e.target()))) {
             LOG.log(System.Logger.Level.WARNING, e.target() + " is no longer mounted; forgetting it");
@@ -105,19 +110,39 @@ final class Recovery {
     }
 
     /** An acquire cut short after recording the target: whatever it mounted on top of what was there goes. */
-    private void undoInterrupted(Entry e, List<MountEntry> table) throws IOException {
+    private Entry undoInterrupted(Entry e, List<MountEntry> table) {
+        long top = mountedOnTop(e, table);
+        if (top == 0) return null;
+        try (Root root = Root.open(e.base)) {
+            new Unmounter(features, UnmountPolicy.DEFAULT).unmount(root, new Mounted(e.parsed, e.path, top));
+            LOG.log(System.Logger.Level.INFO, "Undid an acquire cut short: unmounted " + e.target());
+            return null;
+        } catch (IOException ex) {
+            LOG.log(System.Logger.Level.WARNING, "Could not undo the acquire of " + e.target() + " cut short: "
+                    + ex.getMessage() + "; keeping it as " + MountManager.RECOVERED);
+            return Entry.recovered(e.base, e.path, top, e.order);
+        }
+    }
+
+    /** The same, when it may have been answered: what it mounted is kept, as a recovered mount. */
+    private Entry keepInterrupted(Entry e, List<MountEntry> table) {
+        long top = mountedOnTop(e, table);
+        if (top == 0) return null;
+        LOG.log(System.Logger.Level.WARNING, "State: adopted " + e.target() + ", mounted by an acquire the lost state"
+                + " may have answered, as context \"" + MountManager.RECOVERED + "\"");
+        return Entry.recovered(e.base, e.path, top, e.order);
+    }
+
+    /** The mount an interrupted acquire put on its target, or 0 if there is none. */
+    private long mountedOnTop(Entry e, List<MountEntry> table) {
         try (Root root = Root.open(e.base);
              Fd dir = root.openInRoot(SpecPaths.parent(e.path), FileSyscalls.O_DIRECTORY)) {
             long top = FileSyscalls.statx(dir.get(), SpecPaths.name(e.path), FileSyscalls.AT_SYMLINK_NOFOLLOW,
                     features.statxMountIdMask()).mountId();
             boolean ours = top != e.belowId && table.stream().anyMatch(m -> m.id() == top && m.mountPoint().equals(e.target()));
-            if (ours) {
-                new Unmounter(features, UnmountPolicy.DEFAULT).unmount(root, new Mounted(e.parsed, e.path, top));
-                LOG.log(System.Logger.Level.INFO, "Undid an acquire cut short: unmounted " + e.target());
-            }
+            return ours ? top : 0;
         } catch (IOException ex) {
-            LOG.log(System.Logger.Level.WARNING, "Could not undo the acquire of " + e.target() + " cut short: "
-                    + ex.getMessage());
+            return 0;
         }
     }
 

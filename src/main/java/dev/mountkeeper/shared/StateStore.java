@@ -26,8 +26,16 @@ final class StateStore {
 
     private final Path dir;
 
-    /** What loading found: the newest valid state (null if none), and what was wrong on the way. */
-    record Loaded(State state, List<String> problems, boolean existed) {}
+    /**
+     * What loading found: the newest valid state (null if none); slots cut short by a crash while
+     * being written ({@code torn}: the change in them was never answered); slots damaged otherwise.
+     */
+    record Loaded(State state, List<String> torn, List<String> problems, boolean existed) {}
+
+    /** A slot shorter than its header says: a write cut short. */
+    static final class TornException extends IOException {
+        TornException(String m) { super(m); }
+    }
 
     StateStore(Path dir) throws IOException {
         this.dir = dir;
@@ -39,7 +47,7 @@ final class StateStore {
     }
 
     Loaded load() {
-        List<String> problems = new ArrayList<>();
+        List<String> problems = new ArrayList<>(), torn = new ArrayList<>();
         State best = null;
         boolean existed = false;
         for (int i = 0; i < 2; i++) {
@@ -56,15 +64,17 @@ final class StateStore {
             try {
                 State s = decode(data);
                 if (best == null || s.getGeneration() > best.getGeneration()) best = s;
+            } catch (TornException e) {
+                torn.add(slot(i) + " is " + e.getMessage());
             } catch (IOException e) {
                 problems.add(slot(i) + " is " + e.getMessage());
             }
         }
-        return new Loaded(best, problems, existed);
+        return new Loaded(best, torn, problems, existed);
     }
 
     static State decode(byte[] data) throws IOException {
-        if (data.length < HEADER) throw new IOException("truncated (" + data.length + " bytes, shorter than its header)");
+        if (data.length < HEADER) throw new TornException("truncated (" + data.length + " bytes, shorter than its header)");
         ByteBuffer b = ByteBuffer.wrap(data);
         if (b.getInt() != MAGIC) throw new IOException("corrupt (not a mountkeeper state file)");
         int format = b.getInt();
@@ -72,7 +82,7 @@ final class StateStore {
         int length = b.getInt();
         int crc = b.getInt();
         if (length < 0 || data.length - HEADER < length) {
-            throw new IOException("truncated (" + (data.length - HEADER) + " of " + length + " bytes)");
+            throw new TornException("truncated (" + (data.length - HEADER) + " of " + length + " bytes)");
         }
         CRC32C c = new CRC32C();
         c.update(data, HEADER, length);
@@ -94,11 +104,17 @@ final class StateStore {
 
     /** Writes {@code s} into the slot its generation picks, and waits until it is on disk. */
     void write(State s) throws IOException {
+        write(s, false);
+    }
+
+    /** Writes {@code s}, or only its first half when {@code torn} (fault injection). */
+    void write(State s, boolean torn) throws IOException {
         Path p = slot((int) (s.getGeneration() % 2));
         boolean created = !Files.exists(p);
         try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer b = ByteBuffer.wrap(encode(s));
+            byte[] data = encode(s);
+            ByteBuffer b = ByteBuffer.wrap(data, 0, torn ? data.length / 2 : data.length);
             while (b.hasRemaining()) ch.write(b);
             ch.force(true);
         }
