@@ -78,6 +78,7 @@ final class MountCheckingRunner implements Runner {
             }
             case MountSpec.Dir d -> {}
             case MountSpec.Symlink l -> {}
+            case MountSpec.Provided p -> {} // its provider was found when the spec was parsed
         }
     }
 

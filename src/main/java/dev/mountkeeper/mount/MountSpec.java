@@ -1,12 +1,14 @@
 package dev.mountkeeper.mount;
 
+import java.util.List;
+
 /**
  * One typed mount operation, parsed from {@code TYPE:SOURCE:DEST[:OPTIONS]} by {@link MountSpecs}.
  * Every record validates itself when built, so an invalid spec cannot exist; {@code dest} is
  * always absolute and normalised, relative to the root the spec is applied in.
  */
 public sealed interface MountSpec
-        permits MountSpec.Bind, MountSpec.Filesystem, MountSpec.Dev, MountSpec.Dir, MountSpec.Symlink {
+        permits MountSpec.Bind, MountSpec.Filesystem, MountSpec.Dev, MountSpec.Dir, MountSpec.Symlink, MountSpec.Provided {
 
     /** The spec's first field. */
     String type();
@@ -17,6 +19,9 @@ public sealed interface MountSpec
     String dest();
 
     MountOptions options();
+
+    /** The same spec with another destination. */
+    MountSpec withDest(String dest);
 
     /** Binds of a host path; Isar's bind, rbind and pbind, plus ro-bind. */
     enum BindType {
@@ -35,6 +40,8 @@ public sealed interface MountSpec
         }
 
         @Override public String type() { return bindType.word; }
+
+        @Override public Bind withDest(String d) { return new Bind(bindType, source, d, options); }
 
         public boolean recursive() { return bindType == BindType.RBIND || options.recursive(); }
 
@@ -70,6 +77,8 @@ public sealed interface MountSpec
 
         @Override public String type() { return fsType.word; }
 
+        @Override public Filesystem withDest(String d) { return new Filesystem(fsType, source, d, options); }
+
         public String label() { return source.isEmpty() ? fsType.word : source; }
     }
 
@@ -81,6 +90,8 @@ public sealed interface MountSpec
         }
 
         @Override public String type() { return "dev"; }
+
+        @Override public Dev withDest(String d) { return new Dev(d, options); }
 
         @Override public String source() { return ""; }
     }
@@ -94,6 +105,8 @@ public sealed interface MountSpec
 
         @Override public String type() { return "dir"; }
 
+        @Override public Dir withDest(String d) { return new Dir(d, options); }
+
         @Override public String source() { return ""; }
     }
 
@@ -106,7 +119,32 @@ public sealed interface MountSpec
 
         @Override public String type() { return "symlink"; }
 
+        @Override public Symlink withDest(String d) { return new Symlink(target, d); }
+
         @Override public String source() { return target; }
+
+        @Override public MountOptions options() { return MountOptions.NONE; }
+    }
+
+    /**
+     * A mount a {@link MountProvider} makes: {@code provider} is the spec's type, {@code source} and
+     * the options are the provider's to interpret (passed through as written).
+     */
+    record Provided(String provider, String source, String dest, List<String> providerOptions) implements MountSpec {
+        public Provided {
+            if (source.indexOf('\0') >= 0 || source.length() >= SpecPaths.PATH_MAX) {
+                throw new IllegalArgumentException("source is not a valid string");
+            }
+            dest = SpecPaths.absolute("destination", dest);
+            providerOptions = List.copyOf(providerOptions);
+            for (String o : providerOptions) {
+                if (o.isEmpty() || o.indexOf('\0') >= 0) throw new IllegalArgumentException("an option is empty or has a NUL byte");
+            }
+        }
+
+        @Override public String type() { return provider; }
+
+        @Override public Provided withDest(String d) { return new Provided(provider, source, d, providerOptions); }
 
         @Override public MountOptions options() { return MountOptions.NONE; }
     }

@@ -40,8 +40,12 @@ public final class MountSpecs {
                     + (f.size() == 1 ? "" : "s"));
         }
         String type = f.get(0), source = f.get(1), dest = f.get(2);
-        MountOptions options = f.size() == 4 ? options(f.get(3)) : MountOptions.NONE;
         if (dest.isEmpty()) throw new IllegalArgumentException("the destination is empty");
+        if (!TYPES.contains(type) && MountProviders.find(type).isPresent()) {
+            if (f.size() == 4 && f.get(3).isEmpty()) throw new IllegalArgumentException("the options field is empty");
+            return new MountSpec.Provided(type, source, dest, f.size() == 4 ? List.of(f.get(3).split(",", -1)) : List.of());
+        }
+        MountOptions options = f.size() == 4 ? options(f.get(3)) : MountOptions.NONE;
         return switch (type) {
             case "bind" -> new MountSpec.Bind(MountSpec.BindType.BIND, requireSource(type, source), dest, options);
             case "rbind" -> new MountSpec.Bind(MountSpec.BindType.RBIND, requireSource(type, source), dest, options);
@@ -57,7 +61,8 @@ public final class MountSpecs {
             case "symlink" -> new MountSpec.Symlink(requireSource(type, source), dest);
             case "" -> throw new IllegalArgumentException("the type is empty");
             default -> throw new IllegalArgumentException("unknown type \"" + type + "\" (known: "
-                    + String.join(", ", TYPES) + ")");
+                    + String.join(", ", TYPES) + (MountProviders.names().isEmpty() ? "" : "; providers: "
+                    + String.join(", ", MountProviders.names())) + ")");
         };
     }
 
@@ -131,6 +136,10 @@ public final class MountSpecs {
     }
 
     /** Bytes, with an optional k, m or g suffix (powers of 1024), as tmpfs takes them. */
+    public static long parseSize(String s) {
+        return size(s);
+    }
+
     static long size(String s) {
         if (!s.matches("[0-9]{1,16}[kKmMgG]?")) {
             throw new IllegalArgumentException("size \"" + s + "\" is not a number of bytes with an optional k, m or g");
@@ -151,7 +160,8 @@ public final class MountSpecs {
 
     public static String format(MountSpec spec) {
         String base = spec.type() + ":" + escape(spec.source()) + ":" + escape(spec.dest());
-        String opts = formatOptions(spec.options());
+        String opts = spec instanceof MountSpec.Provided p ? escape(String.join(",", p.providerOptions()))
+                : formatOptions(spec.options());
         return opts.isEmpty() ? base : base + ":" + opts;
     }
 

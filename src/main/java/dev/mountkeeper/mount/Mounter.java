@@ -30,6 +30,7 @@ public final class Mounter {
     private final Unmounter unmounter;
     private final Sandboxing sandboxing;
     private final BindSources hostSources;
+    private final Stager stager;
 
     /**
      * What changes when the mounts go into a sandbox's own mount namespace: bind sources come from
@@ -38,6 +39,11 @@ public final class Mounter {
      * procfs shows the sandbox's pid namespace.
      */
     public record Sandboxing(BindSources sources, PidNamespace pidns) {}
+
+    /** Gets a provider's mount made at a staging place, ready to be moved into the root. */
+    public interface Stager {
+        Staged stage(MountSpec.Provided spec) throws IOException;
+    }
 
     /** Opens a bind source; a sandbox hands out descriptors it opened earlier. */
     public interface BindSources {
@@ -54,24 +60,31 @@ public final class Mounter {
         this.unmounter = new Unmounter(features, policy);
         this.sandboxing = null;
         this.hostSources = null;
+        this.stager = null;
     }
 
-    private Mounter(Mounter m, Sandboxing sandboxing, BindSources hostSources) {
+    private Mounter(Mounter m, Sandboxing sandboxing, BindSources hostSources, Stager stager) {
         this.features = m.features;
         this.createMountpoints = m.createMountpoints;
         this.unmounter = m.unmounter;
         this.sandboxing = sandboxing;
         this.hostSources = hostSources;
+        this.stager = stager;
     }
 
     /** This mounter, for use inside a sandbox's own mount namespace. */
     public Mounter inSandbox(Sandboxing s) {
-        return new Mounter(this, s, null);
+        return new Mounter(this, s, null, stager);
     }
 
     /** This mounter, opening bind sources through {@code sources} (which may check where they lead). */
     public Mounter withSources(BindSources sources) {
-        return new Mounter(this, null, sources);
+        return new Mounter(this, sandboxing, sources, stager);
+    }
+
+    /** This mounter, with a staging place for providers' mounts. */
+    public Mounter withStager(Stager s) {
+        return new Mounter(this, sandboxing, hostSources, s);
     }
 
     public static Mounter create() {
@@ -137,6 +150,7 @@ public final class Mounter {
                 case MountSpec.Dev d -> dev(root, d, created);
                 case MountSpec.Dir d -> dir(root, d, created);
                 case MountSpec.Symlink s -> symlink(root, s, created);
+                case MountSpec.Provided p -> provided(root, p, created);
             };
             return m;
         } catch (ErrnoException e) {
@@ -152,6 +166,7 @@ public final class Mounter {
             case MountSpec.Dev d -> "mount a minimal /dev";
             case MountSpec.Dir d -> "create a directory";
             case MountSpec.Symlink s -> "create a symbolic link to " + Quote.string(s.target());
+            case MountSpec.Provided p -> "mount " + Quote.string(p.source()) + " through provider " + Quote.string(p.provider());
         };
     }
 
@@ -258,6 +273,39 @@ public final class Mounter {
             throw e;
         } finally {
             inside.forEach(Root.Created::close);
+        }
+    }
+
+    /** Moves a provider's staged mount onto its destination, then removes the staging entry. */
+    private Mounted provided(Root root, MountSpec.Provided p, List<Root.Created> created) throws IOException {
+        if (stager == null) {
+            throw new MountException(MountException.Reason.INVALID_INPUT, "Provider " + Quote.string(p.provider())
+                    + " needs a staging place, and there is none here");
+        }
+        try (Staged s = stager.stage(p)) {
+            try {
+                Target.Kind kind = s.kind() == MountProvider.Kind.FILE ? Target.Kind.FILE : Target.Kind.DIRECTORY;
+                try (Target t = Target.resolve(root, p.dest(), kind, createMountpoints, created)) {
+                    if (features.mountApi()) {
+                        moveMount(s.dir().get(), s.name(), t.fd().get(), "", MOVE_MOUNT_T_EMPTY_PATH);
+                    } else {
+                        MountSyscalls.mount("/proc/thread-self/fd/" + s.dir().get() + "/" + s.name(), t.procPath(), null,
+                                MS_MOVE, null);
+                    }
+                    try (Fd top = openat2(t.parent().get(), t.name(), O_PATH | O_NOFOLLOW, 0, Root.NO_LINKS)) {
+                        try {
+                            MountSyscalls.mount(null, "/proc/thread-self/fd/" + top.get(), null, MS_PRIVATE | MS_REC, null);
+                            verifyOnTop(root, t, s.mountId());
+                        } catch (IOException | RuntimeException e) {
+                            detach(top, e);
+                            throw e;
+                        }
+                    }
+                    return new Mounted(p, t.path(), s.mountId());
+                }
+            } finally {
+                s.remove();
+            }
         }
     }
 

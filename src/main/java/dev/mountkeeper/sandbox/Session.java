@@ -39,6 +39,8 @@ final class Session {
      * of ours, so that covering it hides nothing this JVM may still load classes from.
      */
     private static final String BASE = UserNamespace.baseDirectory();
+    /** Where providers mount before the root exists (a private tmpfs, in the sandbox's namespace only). */
+    private static final String STAGING = BASE.replace("-root-", "-staging-");
 
     private final Sandbox sandbox;
     private final Mounter mounter;
@@ -169,25 +171,27 @@ final class Session {
      * returns the command, found and checked in that root.
      */
     private Spawn buildRoot(Sources sources, ProcNamespace pidns, Map<Integer, Fd> stdio) throws IOException {
-        Mounter m = mounter.inSandbox(new Mounter.Sandboxing(sources, pidns));
         MountOptions tmpfsOptions = new MountOptions(false, false, false, false, Propagation.PRIVATE, false, false,
                 null, 0755);
         MountOptions bindOptions = new MountOptions(false, false, false, false, Propagation.PRIVATE, true, false,
                 null, null);
-        try (Root host = Root.open("/")) {
-            MountSpec rootSpec = sandbox.root() == null
-                    ? new MountSpec.Filesystem(MountSpec.FsType.TMPFS, "mountkeeper-root", BASE, tmpfsOptions)
-                    : new MountSpec.Bind(MountSpec.BindType.BIND, sources.rootPath, BASE, bindOptions);
-            m.mount(host, rootSpec);
-        }
-        try (Root root = Root.open(BASE)) {
-            for (Op op : sandbox.ops()) {
-                switch (op) {
-                    case Op.Mount mount -> m.mount(root, mount.spec());
-                    case Op.WriteFile f -> FileOps.write(root, f);
-                }
+        try (Premounts premounts = Premounts.stage(sandbox, mounter.features(), STAGING)) {
+            Mounter m = mounter.inSandbox(new Mounter.Sandboxing(sources, pidns)).withStager(premounts);
+            try (Root host = Root.open("/")) {
+                MountSpec rootSpec = sandbox.root() == null
+                        ? new MountSpec.Filesystem(MountSpec.FsType.TMPFS, "mountkeeper-root", BASE, tmpfsOptions)
+                        : new MountSpec.Bind(MountSpec.BindType.BIND, sources.rootPath, BASE, bindOptions);
+                m.mount(host, rootSpec);
             }
-            return command(root, stdio);
+            try (Root root = Root.open(BASE)) {
+                for (Op op : sandbox.ops()) {
+                    switch (op) {
+                        case Op.Mount mount -> m.mount(root, mount.spec());
+                        case Op.WriteFile f -> FileOps.write(root, f);
+                    }
+                }
+                return command(root, stdio);
+            }
         }
     }
 

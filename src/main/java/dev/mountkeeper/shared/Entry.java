@@ -64,7 +64,7 @@ final class Entry {
         e.base = t.getBase();
         e.path = t.getPath();
         e.spec = t.getSpec();
-        e.parsed = t.getSpec().isEmpty() ? null : Targets.withDest(MountSpecs.parse(t.getSpec()), t.getPath());
+        e.parsed = t.getSpec().isEmpty() ? null : MountSpecs.parse(t.getSpec()).withDest(t.getPath());
         e.phase = t.getPhase();
         e.mountId = t.getMountId();
         e.belowId = t.getBelowId();

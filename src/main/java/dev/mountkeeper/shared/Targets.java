@@ -89,8 +89,8 @@ final class Targets {
             }
             String target = root.hostPath(path);
             if (spec instanceof MountSpec.Bind b && mustExist) checkSource(text, b, grant, target);
-            MountSpec inRoot = withDest(spec, path);
-            return new Planned(inRoot, grant, root.path(), path, target, MountSpecs.format(withDest(spec, target)), below);
+            MountSpec inRoot = spec.withDest(path);
+            return new Planned(inRoot, grant, root.path(), path, target, MountSpecs.format(spec.withDest(target)), below);
         } catch (IOException e) {
             throw badRequest("Invalid mount spec " + Quote.string(text) + ": " + e.getMessage());
         }
@@ -128,13 +128,4 @@ final class Targets {
         return fd;
     }
 
-    static MountSpec withDest(MountSpec s, String dest) {
-        return switch (s) {
-            case MountSpec.Bind b -> new MountSpec.Bind(b.bindType(), b.source(), dest, b.options());
-            case MountSpec.Filesystem f -> new MountSpec.Filesystem(f.fsType(), f.source(), dest, f.options());
-            case MountSpec.Dev d -> new MountSpec.Dev(dest, d.options());
-            case MountSpec.Dir d -> new MountSpec.Dir(dest, d.options());
-            case MountSpec.Symlink l -> new MountSpec.Symlink(l.target(), dest);
-        };
-    }
 }
