@@ -46,6 +46,7 @@ public final class MountManager implements AutoCloseable {
 
     private final KernelFeatures features;
     private final Mounter mounter;
+    private final LazyStaging staging;
     private final Policy policy;
     private final StateStore store;
     private final HolderWatcher watcher;
@@ -59,7 +60,8 @@ public final class MountManager implements AutoCloseable {
 
     private MountManager(KernelFeatures features, Policy policy, Path stateDir, Faults faults) throws IOException {
         this.features = features;
-        this.mounter = new Mounter(features, false, UnmountPolicy.DEFAULT);
+        this.staging = new LazyStaging(stateDir.resolve("staging"), features);
+        this.mounter = new Mounter(features, false, UnmountPolicy.DEFAULT).withStager(staging);
         this.policy = policy;
         this.store = new StateStore(stateDir);
         this.faults = faults;
@@ -396,5 +398,6 @@ public final class MountManager implements AutoCloseable {
     public void close() {
         unmounts.close();
         watcher.close();
+        staging.close();
     }
 }

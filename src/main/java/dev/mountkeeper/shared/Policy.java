@@ -19,7 +19,8 @@ import java.util.Set;
 /**
  * Who may mount what where. root may do anything; everyone else needs a rule naming them (by user
  * or group) whose target prefixes hold the target strictly inside, whose types include the spec's
- * type, and, for binds, whose sources hold the bind source once resolved.
+ * type (providers only when named), and, for binds and providers, whose sources hold the source
+ * once resolved.
  */
 public final class Policy {
     /** Mount types a daemon handles; dir and symlink make no mount, so there is nothing to count. */
@@ -78,7 +79,7 @@ public final class Policy {
             List<String> targets = r.getTargetsList().stream().map(t -> SpecPaths.absolute(where + ".targets", t)).toList();
             List<String> sources = r.getSourcesList().stream().map(t -> SpecPaths.absolute(where + ".sources", t)).toList();
             for (String t : r.getTypesList()) {
-                if (!MOUNT_TYPES.contains(t)) {
+                if (!MOUNT_TYPES.contains(t) && dev.mountkeeper.mount.MountProviders.find(t).isEmpty()) {
                     throw new IllegalArgumentException(where + ".types: unknown type " + Quote.string(t) + " (known: "
                             + String.join(", ", MOUNT_TYPES.stream().sorted().toList()) + ")");
                 }

@@ -58,7 +58,7 @@ final class Targets {
         } catch (InvalidSpecException e) {
             throw badRequest(e.getMessage());
         }
-        if (!Policy.MOUNT_TYPES.contains(spec.type())) {
+        if (!Policy.MOUNT_TYPES.contains(spec.type()) && !(spec instanceof MountSpec.Provided)) {
             throw badRequest("Invalid mount spec " + Quote.string(text) + ": type \"" + spec.type()
                     + "\" makes no mount, and the daemon counts references to mounts only");
         }
@@ -88,7 +88,11 @@ final class Targets {
                 }
             }
             String target = root.hostPath(path);
-            if (spec instanceof MountSpec.Bind b && mustExist) checkSource(text, b, grant, target);
+            if (spec instanceof MountSpec.Bind b && mustExist) checkSource(text, b.source(), grant, target);
+            // A provider's source: paths joined by '+' (overlay's lowers); the provider opens them itself.
+            if (spec instanceof MountSpec.Provided p && mustExist && grant.sources() != null) {
+                for (String part : p.source().split("\\+")) checkSource(text, part, grant, target);
+            }
             MountSpec inRoot = spec.withDest(path);
             return new Planned(inRoot, grant, root.path(), path, target, MountSpecs.format(spec.withDest(target)), below);
         } catch (IOException e) {
@@ -97,16 +101,16 @@ final class Targets {
     }
 
     /** The early check of a bind source; the mount itself checks the descriptor it opens again. */
-    private static void checkSource(String text, MountSpec.Bind b, Policy.Grant grant, String target) throws ApiException {
+    private static void checkSource(String text, String source, Policy.Grant grant, String target) throws ApiException {
         String real;
         try {
-            real = Path.of(b.source()).toRealPath().toString();
-        } catch (IOException e) {
-            throw badRequest("Invalid mount spec " + Quote.string(text) + ": bind source " + Quote.string(b.source())
+            real = Path.of(source).toRealPath().toString();
+        } catch (IOException | RuntimeException e) {
+            throw badRequest("Invalid mount spec " + Quote.string(text) + ": source " + Quote.string(source)
                     + " does not exist");
         }
         if (!grant.sourceAllowed(real)) {
-            throw ApiException.forbidden("The policy does not allow binding " + Quote.string(real) + " (from spec "
+            throw ApiException.forbidden("The policy does not allow the source " + Quote.string(real) + " (from spec "
                     + Quote.string(text) + ")");
         }
         if (SpecPaths.isAtOrBelow(target, real)) {

@@ -253,6 +253,23 @@ class BbRunnerTest {
     }
 
     @Test
+    void aProviderSpecInTheConfigurationGivesEachActionItsOwnOverlay() throws Exception {
+        Path tools = Files.createDirectories(dir.resolve("tools"));
+        Files.writeString(tools.resolve("version"), "1\n");
+        farm.close();
+        farm = new BuildFarm(dir.resolve("overlay"), "\"chrootIntoInputRoot\": true, \"createMountpoints\": true, "
+                + PROC_AND_SYS + ", \"inputRootMountSpecs\": [\"ro-bind:/usr:/usr\", \"symlink:usr/bin:/bin\","
+                + " \"symlink:usr/lib:/lib\", \"symlink:usr/lib64:/lib64\", \"overlay:" + tools + ":/opt/tools\"]");
+        for (int i = 0; i < 2; i++) {
+            String a = farm.newAction();
+            RunResponse r = run(farm.request(a, "sh", "-c", "cat /opt/tools/version; echo changed > /opt/tools/version"));
+            assertThat(r.getExitCode()).as(farm.stderr(a)).isZero();
+            assertThat(farm.stdout(a)).as("each action starts from the lower").isEqualTo("1\n");
+        }
+        assertThat(Files.readString(tools.resolve("version"))).isEqualTo("1\n");
+    }
+
+    @Test
     void aMissingMountpointFailsClearlyUnlessCreatingThemIsConfigured() throws Exception {
         farm.close();
         farm = new BuildFarm(dir.resolve("nocreate"), "\"chrootIntoInputRoot\": true, " + PROC_AND_SYS);

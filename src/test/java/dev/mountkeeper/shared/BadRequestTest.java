@@ -94,7 +94,7 @@ class BadRequestTest {
             List<String[]> nobody = List.of(
                     new String[] {"/v1/acquire", acquire("c", 0, "tmpfs::" + outside), "403", "does not allow uid 65534"},
                     new String[] {"/v1/acquire", acquire("c", 0, "sysfs::" + root.resolve("a")), "403", "does not allow uid 65534"},
-                    new String[] {"/v1/acquire", acquire("c", 0, "bind:/etc:" + root.resolve("a")), "403", "does not allow binding \\\"/etc\\\""},
+                    new String[] {"/v1/acquire", acquire("c", 0, "bind:/etc:" + root.resolve("a")), "403", "does not allow the source \\\"/etc\\\""},
                     new String[] {"/v1/acquire", acquire("c", h.pid(), "tmpfs::" + root.resolve("a")), "403", "belongs to uid 0"},
                     new String[] {"/v1/sweep", "{\"under\": \"" + dir + "\"}", "403", "mounted or held by another user"});
             for (String[] c : nobody) {

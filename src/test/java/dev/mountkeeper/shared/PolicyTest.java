@@ -41,6 +41,10 @@ class PolicyTest {
         assertThat(p.authorize(inGroup, MountSpecs.parse("bind:/etc:/build/isar/e")).sourceAllowed("/etc")).isFalse();
         assertThatThrownBy(() -> p.authorize(stranger, MountSpecs.parse("tmpfs::/build/isar/t"))).isInstanceOf(ApiException.class);
         assertThat(p.authorize(new Peer(4, 0, List.of(0)), MountSpecs.parse("tmpfs::/anywhere/t")).base()).isEqualTo("/");
+        // Providers only where a rule names them.
+        assertThatThrownBy(() -> p.authorize(builder, MountSpecs.parse("overlay:/usr:/build/o"))).isInstanceOf(ApiException.class);
+        assertThat(policy("{\"rules\": [{\"users\": [\"builder\"], \"targets\": [\"/build\"], \"types\": [\"overlay\"]}]}")
+                .authorize(builder, MountSpecs.parse("overlay:/usr:/build/o")).base()).isEqualTo("/build");
         assertThat(p.mayTouch(builder, "/build/x")).isTrue();
         assertThat(p.mayTouch(stranger, "/build/x")).isFalse();
         assertThat(p.lazyUnmount("slow")).isTrue();
