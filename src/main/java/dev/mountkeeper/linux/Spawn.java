@@ -23,6 +23,7 @@ import java.util.Map;
  * @param cwd      working directory of the child, or null for the caller's
  */
 public record Spawn(String path, List<String> argv, List<String> env, String cwd, Map<Integer, Fd> dup2) {
+    private static final short POSIX_SPAWN_SETPGROUP = 0x02;
     private static final short POSIX_SPAWN_SETSIGDEF = 0x04;
     private static final short POSIX_SPAWN_SETSIGMASK = 0x08;
     private static final long SPAWN_STRUCT_SIZE = 1024; // larger than glibc's 80 and 336 bytes
@@ -65,6 +66,15 @@ public record Spawn(String path, List<String> argv, List<String> env, String cwd
      * reset to its default and unblocked in the child.
      */
     public int start() throws ErrnoException {
+        return start(false);
+    }
+
+    /** The same, the child leading a process group of its own (so that all it starts can be killed at once). */
+    public int startInOwnGroup() throws ErrnoException {
+        return start(true);
+    }
+
+    private int start(boolean ownGroup) throws ErrnoException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment fa = a.allocate(SPAWN_STRUCT_SIZE, 16);
             MemorySegment attr = a.allocate(SPAWN_STRUCT_SIZE, 16);
@@ -85,7 +95,8 @@ public record Spawn(String path, List<String> argv, List<String> env, String cwd
                 int ignored = (int) SIGFILLSET.invokeExact(all) | (int) SIGEMPTYSET.invokeExact(none);
                 check((int) ATTR_SIGDEFAULT.invokeExact(attr, all), "posix_spawnattr_setsigdefault");
                 check((int) ATTR_SIGMASK.invokeExact(attr, none), "posix_spawnattr_setsigmask");
-                check((int) ATTR_FLAGS.invokeExact(attr, (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)),
+                short flags = (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (ownGroup ? POSIX_SPAWN_SETPGROUP : 0));
+                check((int) ATTR_FLAGS.invokeExact(attr, flags),
                         "posix_spawnattr_setflags");
                 MemorySegment pid = a.allocate(JAVA_INT);
                 int r = (int) SPAWN.invokeExact(pid, Native.path(a, path), fa, attr, strings(a, argv), strings(a, env));

@@ -294,7 +294,16 @@ public final class Mounter {
                     }
                     try (Fd top = openat2(t.parent().get(), t.name(), O_PATH | O_NOFOLLOW, 0, Root.NO_LINKS)) {
                         try {
-                            MountSyscalls.mount(null, "/proc/thread-self/fd/" + top.get(), null, MS_PRIVATE | MS_REC, null);
+                            // Whatever flags the provider chose, no set-uid programs and no device nodes get in this way.
+                            if (features.mountApi()) {
+                                mountSetattr(top.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0,
+                                        MS_PRIVATE);
+                            } else {
+                                String self = "/proc/thread-self/fd/" + top.get();
+                                MountSyscalls.mount(null, self, null, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV
+                                       , null);
+                                MountSyscalls.mount(null, self, null, MS_PRIVATE | MS_REC, null);
+                            }
                             verifyOnTop(root, t, s.mountId());
                         } catch (IOException | RuntimeException e) {
                             detach(top, e);

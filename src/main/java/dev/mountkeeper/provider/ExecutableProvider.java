@@ -2,56 +2,109 @@ package dev.mountkeeper.provider;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
+import dev.mountkeeper.linux.ErrnoException;
+import dev.mountkeeper.linux.Fd;
+import dev.mountkeeper.linux.ProcessSyscalls;
 import dev.mountkeeper.linux.Quote;
+import dev.mountkeeper.linux.Spawn;
 import dev.mountkeeper.mount.MountException;
 import dev.mountkeeper.mount.MountProvider;
 import dev.mountkeeper.provider.proto.PluginReply;
 import dev.mountkeeper.provider.proto.PluginRequest;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 
 /**
  * A provider that is a program: it gets a {@code PluginRequest} as JSON on standard input and
  * answers a {@code PluginReply} on standard output (src/main/proto/mountkeeper/plugin.proto).
- * It runs in the caller's mount namespace (a sandbox's own, before its root exists), and is killed
- * with everything it started when it takes longer than the request's timeout.
+ * Started with posix_spawn from the calling thread, so it runs in that thread's mount namespace
+ * (a sandbox's own, before its root exists) without the JVM starting threads there; it leads a
+ * process group of its own, killed whole when it takes longer than the request's timeout.
  */
 record ExecutableProvider(String name, Path program) implements MountProvider {
     @Override
     public Kind mount(Request r) throws IOException {
-        String request = JsonFormat.printer().preservingProtoFieldNames().print(PluginRequest.newBuilder().setVersion(1)
+        byte[] request = JsonFormat.printer().preservingProtoFieldNames().includingDefaultValueFields().print(PluginRequest.newBuilder().setVersion(1)
                 .setProvider(name).setSource(r.source()).setDest(r.dest()).addAllOptions(r.options())
-                .setStaging(r.staging()));
-        Process p = new ProcessBuilder(program.toString()).start();
-        CompletableFuture<String> out = drain(p.getInputStream()), err = drain(p.getErrorStream());
-        try (OutputStream in = p.getOutputStream()) {
-            in.write(request.getBytes(StandardCharsets.UTF_8));
-        } catch (IOException closedEarly) {
-            // a plugin that does not read its request still gets judged by its exit and its mount
-        }
-        try {
-            if (!p.waitFor(r.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly().waitFor();
-                throw new MountException(MountException.Reason.SYSTEM, Quote.string(program.toString())
-                        + " did not finish within " + r.timeout().toMillis() + " ms and was killed");
+                .setStaging(r.staging())).getBytes(StandardCharsets.UTF_8);
+        List<String> env = System.getenv().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int pid;
+        try (ProcessSyscalls.Pipe in = ProcessSyscalls.pipe(); ProcessSyscalls.Pipe o = ProcessSyscalls.pipe();
+             ProcessSyscalls.Pipe e = ProcessSyscalls.pipe()) {
+            pid = new Spawn(program.toString(), List.of(program.toString()), env, null,
+                    Map.of(0, in.read(), 1, o.write(), 2, e.write())).startInOwnGroup();
+            in.read().close();
+            o.write().close();
+            e.write().close();
+            try (Fd pidfd = ProcessSyscalls.pidfdOpen(pid)) {
+                try {
+                    ProcessSyscalls.writeAll(in.write(), request);
+                } catch (ErrnoException notReading) {
+                    // a plugin that does not read its request is still judged by its exit and its mount
+                }
+                in.write().close();
+                if (!collect(pidfd, o.read(), e.read(), out, err, r.timeout())) {
+                    killGroup(pid);
+                    ProcessSyscalls.wait4(pid);
+                    throw new MountException(MountException.Reason.SYSTEM, Quote.string(program.toString())
+                            + " did not finish within " + r.timeout().toMillis() + " ms and was killed");
+                }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            p.destroyForcibly();
-            throw new MountException(MountException.Reason.SYSTEM, "Interrupted while " + program + " ran");
         }
-        if (p.exitValue() != 0) {
-            String why = err.join().strip();
-            throw new MountException(MountException.Reason.SYSTEM, Quote.string(program.toString()) + " exited "
-                    + p.exitValue() + (why.isEmpty() ? "" : ": " + why.lines().reduce((a, b) -> b).orElse("")));
+        ProcessSyscalls.Exit exit = ProcessSyscalls.wait4(pid);
+        killGroup(pid); // whatever it left running in its group
+        if (exit.exitCode() != 0) {
+            String why = err.toString(StandardCharsets.UTF_8).strip();
+            throw new MountException(MountException.Reason.SYSTEM, Quote.string(program.toString())
+                    + (exit.signal() != 0 ? " was killed by signal " + exit.signal() : " exited " + exit.exitCode())
+                    + (why.isEmpty() ? "" : ": " + why.lines().reduce((a, b) -> b).orElse("")));
         }
-        String reply = out.join().strip();
+        return kind(out.toString(StandardCharsets.UTF_8).strip());
+    }
+
+    /** Reads both streams until the plugin has ended and closed them; false when the time ran out first. */
+    private static boolean collect(Fd pidfd, Fd out, Fd err, ByteArrayOutputStream o, ByteArrayOutputStream e,
+                                   Duration timeout) throws ErrnoException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        boolean outOpen = true, errOpen = true, ended = false;
+        while (outOpen || errOpen || !ended) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) return false;
+            Fd[] fds = java.util.stream.Stream.of(outOpen ? out : null, errOpen ? err : null, ended ? null : pidfd)
+                    .filter(java.util.Objects::nonNull).toArray(Fd[]::new);
+            int ready = ProcessSyscalls.pollReadable(Duration.ofNanos(left), fds);
+            if (ready < 0) return false;
+            Fd f = fds[ready];
+            if (f == pidfd) {
+                ended = true;
+                continue;
+            }
+            byte[] chunk = ProcessSyscalls.read(f, 65536);
+            if (chunk.length == 0) {
+                if (f == out) outOpen = false;
+                else errOpen = false;
+            } else if ((f == out ? o : e).size() < (1 << 20)) {
+                (f == out ? o : e).writeBytes(chunk);
+            }
+        }
+        return true;
+    }
+
+    private static void killGroup(int pid) {
+        try {
+            ProcessSyscalls.kill(-pid, ProcessSyscalls.SIGKILL);
+        } catch (ErrnoException noneLeft) {
+            // the group is empty
+        }
+    }
+
+    private Kind kind(String reply) throws MountException {
         if (reply.isEmpty()) return Kind.UNSAID;
         PluginReply.Builder b = PluginReply.newBuilder();
         try {
@@ -67,15 +120,5 @@ record ExecutableProvider(String name, Path program) implements MountProvider {
             default -> throw new MountException(MountException.Reason.SYSTEM, Quote.string(program.toString())
                     + " answered an unknown kind " + Quote.string(b.getKind()) + " (file, directory, or none)");
         };
-    }
-
-    private static CompletableFuture<String> drain(InputStream s) {
-        return CompletableFuture.supplyAsync(() -> {
-            try (s) {
-                return new String(s.readNBytes(1 << 20), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                return "";
-            }
-        }, r -> Thread.ofVirtual().start(r));
     }
 }

@@ -73,4 +73,20 @@ class BuiltinProvidersTest {
         assertThat(Kernel.mountsBelow(dir.toString())).isEmpty();
         Figures.report("image provider: a squashfs built by mksquashfs mounted read-only (writes refused), 0 loop devices and 0 mounts left");
     }
+
+    @Test
+    void anExt4ImageToo() throws Exception {
+        Path mkfs = Tools.require("mkfs.ext4 (e2fsprogs)", List.of("/usr/sbin/mkfs.ext4", "/sbin/mkfs.ext4"));
+        Path content = Files.createDirectories(dir.resolve("content"));
+        Files.writeString(content.resolve("hello.txt"), "from ext4\n");
+        Path image = dir.resolve("disk.img");
+        Process p = new ProcessBuilder(mkfs.toString(), "-q", "-F", "-d", content.toString(), image.toString(), "8M")
+                .inheritIO().start();
+        assertThat(p.waitFor()).isZero();
+        Sandboxes.Output o = Sandboxes.run(new SandboxRunner(), Sandboxes.withProc()
+                .mount(MountSpecs.parse("image:" + image + ":/disk"))
+                .command("sh", "-c", "cat /disk/hello.txt; grep ' /disk ' /proc/self/mountinfo"), dir);
+        assertThat(o.out()).as(o.err()).startsWith("from ext4\n").contains(" - ext4 /dev/loop").contains(" ro,");
+        assertThat(loopsBackedBy(image)).isEmpty();
+    }
 }

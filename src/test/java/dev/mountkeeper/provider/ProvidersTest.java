@@ -56,11 +56,12 @@ class ProvidersTest {
         }
     }
 
-    @Test
-    void directoryAndFileMountsAreMovedIntoPlaceAndTheirStagingEntriesGo() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"", "mount-api"})
+    void directoryAndFileMountsAreMovedIntoPlaceAndTheirStagingEntriesGo(String fallback) throws Exception {
         Path root = Files.createDirectories(dir.resolve("root"));
         Path src = Files.writeString(dir.resolve("src.txt"), "from the host\n");
-        Mounter m = new Mounter(KernelFeatures.current(), true, UnmountPolicy.DEFAULT);
+        Mounter m = new Mounter(KernelFeatures.current().without(fallback), true, UnmountPolicy.DEFAULT);
         try (Staging s = staging(); Root r = Root.open(root.toString())) {
             Mounter ms = m.withStager(s);
             Mounted d = ms.mount(r, MountSpecs.parse("tdir::/opt/d:alpha,beta"));
@@ -69,7 +70,7 @@ class ProvidersTest {
             assertThat(Files.readString(root.resolve("opt/d/made-by"))).isEqualTo("tdir alpha,beta\n");
             assertThat(Files.readString(root.resolve("etc/f.txt"))).isEqualTo("from the host\n");
             assertThat(Files.isRegularFile(root.resolve("etc/u.txt"))).isTrue();
-            assertThat(Kernel.mountsBelow(root.toString())).hasSize(3);
+            assertThat(Kernel.mountsBelow(root.toString())).hasSize(3).allMatch(e -> e.nosuid() && e.nodev());
             assertThat(entries(dir.resolve("staging"))).isEmpty();
             for (Mounted x : List.of(u, f, d)) m.unmounter().unmount(r, x);
         }
@@ -108,5 +109,42 @@ class ProvidersTest {
         assertThat(Kernel.mountsBelow(dir.toString())).isEmpty();
         Figures.report("providers that fail halfway, hang, lie about the kind, mount elsewhere, mount nothing: "
                 + clean + "/" + cases.size() + " refused with their reason, 0 staging entries, 0 mounts, 0 processes left");
+    }
+
+    @Test
+    void theDocumentedExamplePluginWorksThroughMountkeeperRun() throws Exception {
+        Path seed = Files.createDirectories(dir.resolve("seed"));
+        Files.writeString(seed.resolve("config"), "seeded\n");
+        System.setProperty("mountkeeper.plugin.path", Path.of("docs/examples/plugins").toAbsolutePath() + ":" + PLUGINS);
+        MountProviders.reload();
+        try {
+            var o = dev.mountkeeper.testing.Sandboxes.run(new dev.mountkeeper.sandbox.SandboxRunner(),
+                    dev.mountkeeper.testing.Sandboxes.withProc().mount(MountSpecs.parse("seeded-tmpfs:" + seed + ":/work:size=2m"))
+                            .command("sh", "-c", "cat /work/config; echo more >> /work/config; cat /work/config"), dir);
+            assertThat(o.result().exitCode()).as(o.err()).isZero();
+            assertThat(o.out()).isEqualTo("seeded\nseeded\nmore\n");
+            assertThat(Files.readString(seed.resolve("config"))).isEqualTo("seeded\n");
+        } finally {
+            plugins();
+        }
+    }
+
+    @Test
+    void aHangingPluginFailsTheSandboxInTimeAndLeavesNoProcess() throws Exception {
+        System.setProperty("mountkeeper.provider.timeout", "1.5");
+        try {
+            long t0 = System.nanoTime();
+            var b = dev.mountkeeper.testing.Sandboxes.withProc().mount(MountSpecs.parse("thang::/x")).command("true");
+            assertThatThrownBy(() -> dev.mountkeeper.testing.Sandboxes.run(new dev.mountkeeper.sandbox.SandboxRunner(), b, dir))
+                    .hasMessageContaining("Provider \"thang\" (for \"/x\") failed").hasMessageContaining("did not finish within 1500 ms");
+            assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(10_000);
+            assertThat(dev.mountkeeper.testing.Sandboxes.processesWith("thang")).isEmpty();
+            var ok = dev.mountkeeper.testing.Sandboxes.run(new dev.mountkeeper.sandbox.SandboxRunner(),
+                    dev.mountkeeper.testing.Sandboxes.withProc().mount(MountSpecs.parse("tdir::/d"))
+                            .command("sh", "-c", "grep ' /d ' /proc/self/mountinfo"), dir);
+            assertThat(ok.out()).as(ok.err()).contains("rw,nosuid,nodev");
+        } finally {
+            System.clearProperty("mountkeeper.provider.timeout");
+        }
     }
 }
