@@ -103,7 +103,8 @@ class BBClassTest(unittest.TestCase):
         wait_until(lambda: self.our_mounts() == [], what="the failed task's mounts to go")
         self.assertEqual([], self.status()["contexts"])
 
-    def test_killed_task_is_released_by_the_daemon(self):
+    def holding_task(self):
+        """Starts a task that holds its mounts until killed; returns its pid once it holds them."""
         marker = os.path.join(self.dir, "holding")
 
         def do_rootfs(d):
@@ -116,23 +117,17 @@ class BBClassTest(unittest.TestCase):
         pid = b.start_task("do_rootfs")
         wait_until(lambda: os.path.exists(marker), what="the task to hold its mounts")
         self.assertIn(os.path.join(self.rootfs, "proc"), self.our_mounts())
+        return pid
+
+    def test_killed_task_is_released_by_the_daemon(self):
+        pid = self.holding_task()
         os.kill(pid, signal.SIGKILL)
         self.assertEqual(-signal.SIGKILL, bbharness.wait(pid))
         self.assertNotIn("failed do_rootfs", self.funcs())  # nothing ran in the task after SIGKILL
         wait_until(lambda: self.our_mounts() == [], what="the killed task's mounts to go")
 
     def test_sigterm_fails_the_task_and_its_handler_releases(self):
-        marker = os.path.join(self.dir, "holding")
-
-        def do_rootfs(d):
-            open(marker, "w").close()
-            time.sleep(600)
-
-        b = self.bitbake()
-        b.add_task("do_rootfs", do_rootfs, mounts=self.specs)
-        self.finish(b)
-        pid = b.start_task("do_rootfs")
-        wait_until(lambda: os.path.exists(marker), what="the task to hold its mounts")
+        pid = self.holding_task()
         os.kill(pid, signal.SIGTERM)
         self.assertEqual(1, bbharness.wait(pid))
         self.assertIn("failed do_rootfs: SIGTERM", self.funcs())

@@ -30,7 +30,7 @@ final class PythonTests {
             throw new AssertionError("python timed out: " + cmd);
         }
         String text = new String(out, StandardCharsets.UTF_8);
-        System.out.println(text);
+        text.lines().filter(l -> !l.startsWith("FIGURE ")).forEach(System.out::println);
         text.lines().filter(l -> l.startsWith("FIGURE ")).forEach(l -> Figures.report(l.substring(7)));
         return new Result(p.exitValue(), text);
     }
