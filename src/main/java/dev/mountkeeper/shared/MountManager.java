@@ -124,6 +124,7 @@ public final class MountManager implements AutoCloseable {
                 persistOrUndo(fresh);
                 mountAll(fresh, plan, actions);
             }
+            boolean watched = entries.stream().anyMatch(e -> e.holders.containsKey(key));
             adopting.forEach((e, p) -> {
                 e.adopt(context, p);
                 actions.add("adopted " + e.target() + " (found mounted when the state was lost)");
@@ -135,7 +136,7 @@ public final class MountManager implements AutoCloseable {
                 e.busyWith = List.of();
             }
             persist();
-            watcher.watch(key);
+            if (!watched) watcher.watch(key);
             faults.at("acquired");
             return outcome(holder, touched, actions);
         } finally {

@@ -1,19 +1,49 @@
 package dev.mountkeeper.shared;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
-/** Who sent a request, from the socket's peer credentials (SO_PEERCRED), plus its supplementary groups. */
-public record Peer(long pid, int uid, List<Integer> groups) {
+/**
+ * Who sent a request, from the socket's peer credentials (SO_PEERCRED). Its supplementary groups
+ * are read from /proc only when a policy rule asks for a group.
+ */
+public final class Peer {
+    private final long pid;
+    private final int uid;
+    private final Supplier<List<Integer>> groups;
+
+    public Peer(long pid, int uid, List<Integer> groups) {
+        this(pid, uid, () -> groups);
+    }
+
+    private Peer(long pid, int uid, Supplier<List<Integer>> groups) {
+        this.pid = pid;
+        this.uid = uid;
+        this.groups = groups;
+    }
+
     public static Peer of(long pid, int uid, int gid) {
-        List<Integer> groups = Processes.identify(pid).map(Processes.Identity::groups).orElse(List.of(gid));
-        return new Peer(pid, uid, groups.contains(gid) ? groups : concat(gid, groups));
+        return new Peer(pid, uid, new java.util.function.Supplier<>() {
+            private List<Integer> known;
+
+            @Override
+            public synchronized List<Integer> get() {
+                if (known == null) {
+                    List<Integer> all = new ArrayList<>(Processes.identify(pid).map(Processes.Identity::groups).orElse(List.of()));
+                    if (!all.contains(gid)) all.addFirst(gid);
+                    known = List.copyOf(all);
+                }
+                return known;
+            }
+        });
     }
 
-    private static List<Integer> concat(int gid, List<Integer> groups) {
-        var all = new java.util.ArrayList<Integer>(groups);
-        all.addFirst(gid);
-        return List.copyOf(all);
-    }
+    public long pid() { return pid; }
+
+    public int uid() { return uid; }
+
+    public List<Integer> groups() { return groups.get(); }
 
     public boolean isRoot() { return uid == 0; }
 
