@@ -130,7 +130,8 @@ class BitBake:
 
     # -- parsing -------------------------------------------------------------------------------
     def inherit(self, path):
-        lines = open(path).read().split("\n")
+        with open(path) as f:
+            lines = f.read().split("\n")
         i = 0
         while i < len(lines):
             line = lines[i]

@@ -20,6 +20,14 @@ import org.junit.jupiter.api.io.TempDir;
 class BusyUnmountTest {
     @TempDir Path dir;
 
+    private static String log(DaemonProcess d) {
+        try {
+            return d.logText();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private static Process busyIn(Path p) throws Exception {
         return new ProcessBuilder("sleep", "3600").directory(p.toFile()).start();
     }
@@ -33,7 +41,7 @@ class BusyUnmountTest {
             try {
                 String answer = d.ok("POST", "/v1/release", release("c", h.pid(), "tmpfs::" + a));
                 assertThat(answer).contains("busy: " + a).contains("pid " + busy.pid() + " (sleep): cwd");
-                Thread.sleep(600); // several retries
+                waitUntil(() -> log(d).contains("(attempt 4)"), "four busy attempts");
                 TargetStatus t = d.status().getContexts(0).getTargets(0);
                 assertThat(t.getState()).isEqualTo("unmounting");
                 assertThat(t.getBusyWithList()).containsExactly("pid " + busy.pid() + " (sleep): cwd");
@@ -62,6 +70,7 @@ class BusyUnmountTest {
             try {
                 d.ok("POST", "/v1/release", releaseAll("lazy", h.pid()));
                 waitUntil(() -> unchecked(dir.resolve("root")).isEmpty(), "the lazy detach");
+                waitUntil(() -> log(d).contains("lazily"), "the lazy detach to be logged");
                 assertThat(d.logText()).contains("Detached \"" + a + "\" lazily").contains("pid " + busy.pid());
                 assertThat(d.status().getContextsList()).isEmpty();
                 Figures.report("unmount busy in a context configured lazy_unmount: detached lazily after "
