@@ -73,7 +73,7 @@ class BuiltinProvidersTest {
                 .contains("Read-only file system");
         assertThat(loopsBackedBy(image)).as("loop devices left").isEmpty();
         assertThat(Kernel.mountsBelow(dir.toString())).isEmpty();
-        Figures.report("image provider: a " + type + " image built by " + Path.of(build.getFirst()).getFileName()
+        Figures.report("image provider: " + type + " image built by " + Path.of(build.getFirst()).getFileName()
                 + " mounted read-only (writes refused), 0 loop devices and 0 mounts left");
     }
 }
