@@ -46,6 +46,13 @@ final class UserNamespace {
         }
         Statx st = FileSyscalls.statx(FileSyscalls.AT_FDCWD, base, FileSyscalls.AT_SYMLINK_NOFOLLOW,
                 FileSyscalls.STATX_TYPE | FileSyscalls.STATX_MODE | FileSyscalls.STATX_UID);
+        if (st.isDirectory() && st.uid() == ProcessSyscalls.geteuid() && (st.mode() & 077) != 0) {
+            // Ours, made more open by an older version or by hand: close it (in sticky /tmp nobody else can swap it).
+            java.nio.file.Files.setPosixFilePermissions(java.nio.file.Path.of(base),
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+            st = FileSyscalls.statx(FileSyscalls.AT_FDCWD, base, FileSyscalls.AT_SYMLINK_NOFOLLOW,
+                    FileSyscalls.STATX_TYPE | FileSyscalls.STATX_MODE | FileSyscalls.STATX_UID);
+        }
         if (!st.isDirectory() || st.uid() != ProcessSyscalls.geteuid() || (st.mode() & 077) != 0) {
             throw new MountException(MountException.Reason.SYSTEM, "Refusing to build a sandbox on " + Quote.string(base)
                     + ": it is not a directory of ours with mode 0700 (a " + st.typeName() + " of uid " + st.uid() + ")");
