@@ -5,6 +5,7 @@ import dev.mountkeeper.bb.proto.config.ApplicationConfiguration;
 import dev.mountkeeper.bb.proto.config.DiagnosticsHTTPServerConfiguration;
 import dev.mountkeeper.bb.proto.config.ServerConfiguration;
 import dev.mountkeeper.bb.proto.config.http.Configuration;
+import dev.mountkeeper.linux.UnixSockets;
 import dev.mountkeeper.mount.KernelFeatures;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -23,7 +24,6 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -50,7 +50,7 @@ public final class RunnerServer implements AutoCloseable {
         try {
             for (ServerConfiguration s : c.getGrpcServersList()) {
                 for (String path : s.getListenPathsList()) {
-                    removeStaleSocket(Path.of(path));
+                    UnixSockets.removeStale(Path.of(path));
                     start(s, service, new DomainSocketAddress(path), true);
                     endpoints.add("unix:" + path);
                 }
@@ -129,18 +129,6 @@ public final class RunnerServer implements AutoCloseable {
             throw new IllegalArgumentException(what + " \"" + address + "\" has no valid port");
         }
         return host.isEmpty() ? new InetSocketAddress(port) : new InetSocketAddress(host, port);
-    }
-
-    /** A socket left by a runner that died is in the way; anything else at that path is not ours to remove. */
-    private static void removeStaleSocket(Path path) throws IOException {
-        BasicFileAttributes a;
-        try {
-            a = Files.readAttributes(path, BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
-        } catch (java.nio.file.NoSuchFileException e) {
-            return;
-        }
-        if (!a.isOther()) throw new IOException("\"" + path + "\" exists and is not a socket");
-        Files.delete(path);
     }
 
     /** Blocks until the servers have stopped. */

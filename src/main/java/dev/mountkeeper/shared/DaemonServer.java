@@ -1,5 +1,6 @@
 package dev.mountkeeper.shared;
 
+import dev.mountkeeper.linux.UnixSockets;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -65,7 +66,7 @@ public final class DaemonServer implements AutoCloseable {
                 // Already bound and listening: active from the start, so it accepts as soon as it is registered.
                 channel = b.channelFactory(() -> new EpollServerDomainSocketChannel(inheritedFd, true)).register().sync().channel();
             } else {
-                Sockets.removeStale(socket);
+                UnixSockets.removeStale(socket);
                 channel = b.channel(EpollServerDomainSocketChannel.class).bind(new DomainSocketAddress(socket.toString()))
                         .sync().channel();
                 // Anyone may connect: the policy decides what each peer may do.

@@ -1,4 +1,4 @@
-package dev.mountkeeper.shared;
+package dev.mountkeeper.linux;
 
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -10,11 +10,12 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 
-final class Sockets {
-    private Sockets() {}
+/** The socket file of a UNIX-socket server. */
+public final class UnixSockets {
+    private UnixSockets() {}
 
     /** Removes a socket file nobody listens on; refuses a live one, or anything that is not a socket. */
-    static void removeStale(Path path) throws IOException {
+    public static void removeStale(Path path) throws IOException {
         BasicFileAttributes a;
         try {
             a = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
@@ -24,7 +25,7 @@ final class Sockets {
         if (!a.isOther()) throw new IOException("\"" + path + "\" exists and is not a socket");
         try (SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             c.connect(UnixDomainSocketAddress.of(path));
-            throw new IOException("another daemon is listening on \"" + path + "\"");
+            throw new IOException("another server is listening on \"" + path + "\"");
         } catch (java.net.ConnectException stale) {
             Files.delete(path);
         }
