@@ -126,7 +126,7 @@ public final class MountSpecs {
                     }
                     propagation = Propagation.valueOf(key.toUpperCase(java.util.Locale.ROOT));
                 }
-                case "size=" -> size = size(opt.substring(5));
+                case "size=" -> size = parseSize(opt.substring(5));
                 case "mode=" -> mode = mode(opt.substring(5));
                 default -> throw new IllegalArgumentException("unknown option \"" + opt + "\" (known: "
                         + String.join(", ", OPTIONS) + ")");
@@ -137,10 +137,6 @@ public final class MountSpecs {
 
     /** Bytes, with an optional k, m or g suffix (powers of 1024), as tmpfs takes them. */
     public static long parseSize(String s) {
-        return size(s);
-    }
-
-    static long size(String s) {
         if (!s.matches("[0-9]{1,16}[kKmMgG]?")) {
             throw new IllegalArgumentException("size \"" + s + "\" is not a number of bytes with an optional k, m or g");
         }

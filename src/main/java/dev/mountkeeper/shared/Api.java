@@ -45,8 +45,7 @@ public final class Api {
 
     public Response handle(Peer peer, String method, String path, Map<String, List<String>> query, String body) {
         try {
-            Response r = route(peer, method, path, query, body);
-            return r;
+            return route(peer, method, path, query, body);
         } catch (ApiException e) {
             if (e.kind().status >= 500) LOG.log(System.Logger.Level.ERROR, peer + ": " + method + " " + path + ": " + e.getMessage());
             else LOG.log(System.Logger.Level.INFO, peer + ": " + method + " " + path + ": " + e.kind().status + " " + e.getMessage());

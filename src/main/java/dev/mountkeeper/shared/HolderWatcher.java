@@ -47,7 +47,7 @@ final class HolderWatcher implements AutoCloseable {
             return;
         }
         // The pidfd names whatever process had the pid when it was opened: it must be ours.
-        boolean ours = Processes.identify(key.pid()).map(i -> i.startTime() == key.startTime()).orElse(false);
+        boolean ours = Processes.alive(key.pid(), key.startTime(), Processes.bootId());
         changes.add(() -> {
             if (!ours) {
                 pidfd.close();

@@ -28,13 +28,9 @@ final class DaemonProcess implements AutoCloseable {
         this.policy = policyJson == null ? null : Files.writeString(dir.resolve("policy.json"), policyJson);
     }
 
-    static String java() {
-        return System.getenv().getOrDefault("MOUNTKEEPER_TEST_JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    }
-
     /** The command line that starts the daemon (also handed to the Python stress). */
     List<String> argv() {
-        List<String> a = new ArrayList<>(List.of(java(), "--enable-native-access=ALL-UNNAMED",
+        List<String> a = new ArrayList<>(List.of(dev.mountkeeper.testing.Tools.java(), "--enable-native-access=ALL-UNNAMED",
                 "--sun-misc-unsafe-memory-access=allow", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-cp", System.getProperty("java.class.path"), "dev.mountkeeper.cli.Main", "daemon",
                 "--socket", socket.toString(), "--state", state.toString()));

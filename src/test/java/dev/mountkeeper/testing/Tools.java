@@ -40,4 +40,9 @@ public final class Tools {
             return null;
         }
     }
+
+    /** The java that runs mountkeeper in a separate process: the JDK the tests run on. */
+    public static String java() {
+        return System.getenv().getOrDefault("MOUNTKEEPER_TEST_JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    }
 }
