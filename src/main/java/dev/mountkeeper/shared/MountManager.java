@@ -238,7 +238,8 @@ public final class MountManager implements AutoCloseable {
                 }
             }
             // Mounts the daemon did not make: only root may sweep those.
-            List<MountEntry> untracked = byContext || !peer.isRoot() ? List.of() : untrackedUnder(peer, under);
+            List<MountEntry> untracked = byContext || !peer.isRoot() ? List.of()
+                    : Recovery.untrackedTops(Recovery.table(features), entries, under, true);
             if (req.getReportOnly()) {
                 for (Entry e : selected) actions.add("would unmount " + e.target() + " (" + e.holders.size() + " holders)");
                 for (MountEntry m : untracked) actions.add("would unmount untracked " + m.mountPoint() + " (" + m.fsType() + ")");
@@ -267,17 +268,6 @@ public final class MountManager implements AutoCloseable {
         }
     }
 
-    /** Kernel mounts at or below {@code under} that no entry made: leftovers of a lost state, say. */
-    private List<MountEntry> untrackedUnder(Peer peer, String under) throws ApiException {
-        List<MountEntry> table = Recovery.table(features);
-        Set<Long> tracked = new java.util.HashSet<>();
-        for (Entry e : entries) MountTable.subtree(table, e.mountId).forEach(m -> tracked.add(m.id()));
-        List<MountEntry> inside = table.stream().filter(m -> SpecPaths.isAtOrBelow(m.mountPoint(), under)
-                && !tracked.contains(m.id()) && policy.mayTouch(peer, m.mountPoint())).toList();
-        Set<Long> ids = new java.util.HashSet<>();
-        inside.forEach(m -> ids.add(m.id()));
-        return inside.stream().filter(m -> !ids.contains(m.parentId())).toList(); // tops only: each takes its subtree
-    }
 
     public Status status(String context) throws ApiException {
         lock.lock();

@@ -148,21 +148,28 @@ final class Recovery {
 
     /** Mounts below the policy's target directories that no entry accounts for. */
     private void adopt(List<MountEntry> table, List<Entry> entries) {
-        Set<Long> tracked = new HashSet<>();
-        for (Entry e : entries) MountTable.subtree(table, e.mountId).forEach(m -> tracked.add(m.id()));
         long order = entries.stream().mapToLong(e -> e.order).max().orElse(0);
         for (String base : policy.allTargets()) {
-            List<MountEntry> inside = table.stream().filter(m -> SpecPaths.isAtOrBelow(m.mountPoint(), base)
-                    && !m.mountPoint().equals(base) && !tracked.contains(m.id())).toList();
-            Set<Long> ids = new HashSet<>();
-            inside.forEach(m -> ids.add(m.id()));
-            for (MountEntry m : inside) {
-                if (ids.contains(m.parentId())) continue;
+            // A mount on the directory itself is not ours; what is below it may be.
+            for (MountEntry m : untrackedTops(table, entries, base, false)) {
                 entries.add(Entry.recovered(base, m.mountPoint().substring(base.length()), m.id(), ++order));
-                MountTable.subtree(table, m.id()).forEach(x -> tracked.add(x.id()));
                 LOG.log(System.Logger.Level.WARNING, "State: adopted " + m.mountPoint() + " (" + m.fsType() + " from "
                         + m.source() + ") from the kernel's mount table as context \"" + MountManager.RECOVERED + "\"");
             }
         }
+    }
+
+    /**
+     * The mounts below {@code path} (and on it, if {@code including}) that no entry accounts for
+     * (an entry's mount with all on it and below it), top ones only: each stands for its subtree.
+     */
+    static List<MountEntry> untrackedTops(List<MountEntry> table, List<Entry> entries, String path, boolean including) {
+        Set<Long> tracked = new HashSet<>();
+        for (Entry e : entries) MountTable.subtree(table, e.mountId).forEach(m -> tracked.add(m.id()));
+        List<MountEntry> inside = table.stream().filter(m -> SpecPaths.isAtOrBelow(m.mountPoint(), path)
+                && (including || !m.mountPoint().equals(path)) && !tracked.contains(m.id())).toList();
+        Set<Long> ids = new HashSet<>();
+        inside.forEach(m -> ids.add(m.id()));
+        return inside.stream().filter(m -> !ids.contains(m.parentId())).toList();
     }
 }
