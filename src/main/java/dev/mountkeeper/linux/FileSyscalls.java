@@ -74,6 +74,10 @@ public final class FileSyscalls {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle SYMLINKAT = Native.errnoCall("symlinkat",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
+    private static final MethodHandle MKNODAT = Native.errnoCall("mknodat",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
+    private static final MethodHandle FCHMODAT = Native.errnoCall("fchmodat",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
     private static final MethodHandle UNLINKAT = Native.errnoCall("unlinkat",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle RENAMEAT2 = Native.errnoCall("renameat2",
@@ -130,6 +134,26 @@ public final class FileSyscalls {
         Calls.call((a, cs) -> Calls.check(
                 (int) SYMLINKAT.invokeExact(cs, Native.path(a, target), dirfd, Native.path(a, linkPath)), cs,
                 "symlinkat", () -> Quote.string(target) + ", " + Calls.dirfd(dirfd) + ", " + Quote.string(linkPath)));
+    }
+
+    public static final int S_IFCHR = 0020000;
+
+    /**
+     * {@code int mknodat(int dirfd, const char *pathname, mode_t mode, dev_t dev)}, see mknod(2),
+     * with {@code dev = makedev(major, minor)}.
+     */
+    public static void mknodat(int dirfd, String path, int mode, int major, int minor) throws ErrnoException {
+        long dev = ((long) (major & 0xfffff000) << 32) | ((major & 0xfffL) << 8)
+                | ((long) (minor & 0xffffff00) << 12) | (minor & 0xffL);
+        Calls.call((a, cs) -> Calls.check((int) MKNODAT.invokeExact(cs, dirfd, Native.path(a, path), mode, dev), cs,
+                "mknodat", () -> Calls.dirfd(dirfd) + ", " + Quote.string(path) + ", 0" + Integer.toOctalString(mode)
+                        + ", makedev(" + major + ", " + minor + ")"));
+    }
+
+    /** {@code int fchmodat(int dirfd, const char *pathname, mode_t mode, int flags)}, see chmod(2). */
+    public static void fchmodat(int dirfd, String path, int mode) throws ErrnoException {
+        Calls.call((a, cs) -> Calls.check((int) FCHMODAT.invokeExact(cs, dirfd, Native.path(a, path), mode, 0), cs,
+                "fchmodat", () -> Calls.dirfd(dirfd) + ", " + Quote.string(path) + ", 0" + Integer.toOctalString(mode) + ", 0"));
     }
 
     /** {@code int unlinkat(int dirfd, const char *pathname, int flags)}, see unlink(2). */

@@ -20,7 +20,11 @@ import java.util.List;
  * ever mounted by a path string that could be swapped underneath.
  */
 public final class Mounter {
-    private static final List<String> DEV_NODES = List.of("null", "zero", "full", "random", "urandom", "tty");
+    /** The minimal /dev's devices, with their fixed numbers (the kernel's devices.txt). */
+    private static final List<DevNode> DEV_NODES = List.of(new DevNode("null", 1, 3), new DevNode("zero", 1, 5),
+            new DevNode("full", 1, 7), new DevNode("random", 1, 8), new DevNode("urandom", 1, 9), new DevNode("tty", 5, 0));
+
+    private record DevNode(String name, int major, int minor) {}
     private static final List<String[]> DEV_LINKS = List.of(new String[] {"fd", "/proc/self/fd"},
             new String[] {"stdin", "/proc/self/fd/0"}, new String[] {"stdout", "/proc/self/fd/1"},
             new String[] {"stderr", "/proc/self/fd/2"}, new String[] {"ptmx", "pts/ptmx"});
@@ -37,8 +41,11 @@ public final class Mounter {
      * descriptors opened before the sandbox's root covered anything, a source may contain its
      * destination (the namespace is private and a clone is a snapshot, so nothing can loop), and a
      * procfs shows the sandbox's pid namespace.
+     *
+     * @param deviceNodes a minimal /dev may get device nodes of its own (mknod, which needs root in
+     *                    the initial user namespace) instead of one bind mount per device
      */
-    public record Sandboxing(BindSources sources, PidNamespace pidns) {}
+    public record Sandboxing(BindSources sources, PidNamespace pidns, boolean deviceNodes) {}
 
     /** Gets a provider's mount made at a staging place, ready to be moved into the root. */
     public interface Stager {
@@ -238,29 +245,46 @@ public final class Mounter {
         }
     }
 
+    /**
+     * A tmpfs with the six devices, the fd links, shm and pts. Where it may, it makes the device
+     * nodes in its own tmpfs (a few microseconds each, where a bind of each costs a mount); else it
+     * binds the host's, in a tmpfs that is nodev like every other.
+     */
     private Mounted dev(Root root, MountSpec.Dev d, List<Root.Created> created) throws IOException {
         MountOptions o = d.options();
+        boolean nodes = sandboxing != null && sandboxing.deviceNodes() && !o.nodev();
         long id;
         String path;
         try (Target t = Target.resolve(root, d.dest(), Target.Kind.DIRECTORY, createMountpoints, created)) {
             List<String[]> params = List.of(new String[] {"size", Long.toString(o.sizeBytes() == null ? 1 << 20 : o.sizeBytes())},
                     new String[] {"mode", "0" + Integer.toOctalString(o.mode() == null ? 0755 : o.mode())});
-            id = freshOnto(root, "tmpfs", "tmpfs", params, null, t, attributes(o, true, true, true),
+            id = freshOnto(root, "tmpfs", "tmpfs", params, null, t, attributes(o, true, !nodes, true),
                     o.propagation() == null ? Propagation.PRIVATE : o.propagation());
             path = t.path();
         }
         Mounted mounted = new Mounted(d, path, id);
         List<Root.Created> inside = new ArrayList<>(); // lives in the new tmpfs: goes with it
         try {
-            for (String node : DEV_NODES) {
-                try (Fd src = openat2(AT_FDCWD, "/dev/" + node, O_PATH, 0, 0);
-                     Target t = Target.resolve(root, path + "/" + node, Target.Kind.FILE, true, inside)) {
-                    bindOnto(root, src, t, false, 0, Propagation.PRIVATE);
-                }
-            }
             try (Fd devDir = root.openInRoot(path, O_DIRECTORY | O_NOFOLLOW)) {
+                for (DevNode node : DEV_NODES) {
+                    if (nodes) {
+                        try {
+                            mknodat(devDir.get(), node.name(), S_IFCHR | 0666, node.major(), node.minor());
+                            fchmodat(devDir.get(), node.name(), 0666); // past the umask
+                            continue;
+                        } catch (ErrnoException e) {
+                            if (!e.is(Errno.EPERM)) throw e;
+                            nodes = false; // root without CAP_MKNOD: binds, then
+                        }
+                    }
+                    try (Fd src = openat2(AT_FDCWD, "/dev/" + node.name(), O_PATH, 0, 0);
+                         Target t = Target.resolve(root, path + "/" + node.name(), Target.Kind.FILE, true, inside)) {
+                        bindOnto(root, src, t, false, 0, Propagation.PRIVATE);
+                    }
+                }
                 for (String[] link : DEV_LINKS) symlinkat(link[1], devDir.get(), link[0]);
                 mkdirat(devDir.get(), "shm", 01777);
+                fchmodat(devDir.get(), "shm", 01777); // the umask took the write bits for group and others
                 mkdirat(devDir.get(), "pts", 0755);
             }
             return mounted;

@@ -176,7 +176,7 @@ final class Session {
         MountOptions bindOptions = new MountOptions(false, false, false, false, Propagation.PRIVATE, true, false,
                 null, null);
         try (Premounts premounts = Premounts.stage(sandbox, mounter.features(), STAGING)) {
-            Mounter m = mounter.inSandbox(new Mounter.Sandboxing(sources, pidns)).withStager(premounts);
+            Mounter m = mounter.inSandbox(new Mounter.Sandboxing(sources, pidns, !UserNamespace.isNested())).withStager(premounts);
             try (Root host = Root.open("/")) {
                 MountSpec rootSpec = sandbox.root() == null
                         ? new MountSpec.Filesystem(MountSpec.FsType.TMPFS, "mountkeeper-root", BASE, tmpfsOptions)

@@ -91,6 +91,7 @@ class MounterTest {
                 assertThat(in.readNBytes(4)).containsExactly(0, 0, 0, 0);
             }
             assertThat(Files.readSymbolicLink(tmp.resolve("dev/stdout")).toString()).isEqualTo("/proc/self/fd/1");
+            assertThat(Files.getAttribute(tmp.resolve("dev/shm"), "unix:mode")).isEqualTo(041777);
             assertThat(Kernel.mountsBelow(tmp + "/dev")).hasSize(7);
             m.unmounter().unmount(r, dev);
             assertThat(Kernel.mountsBelow(tmp.toString())).isEmpty();

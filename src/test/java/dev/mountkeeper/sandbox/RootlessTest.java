@@ -48,7 +48,8 @@ class RootlessTest {
                 "--symlink", "usr/bin", "/bin", "--proc", "/proc", "--sys", "/sys", "--dev", "/dev", "--tmpfs", "/tmp",
                 "--bind", data.toString(), "/data", "--", "sh", "-c",
                 "id -u; cat /data/in.txt; echo out > /data/out.txt; ls -d /proc/[0-9]* | wc -l; test -d /sys/class && echo sys;"
-                        + " touch /sys/x 2>/dev/null || echo sys-ro; exit 3")
+                        + " touch /sys/x 2>/dev/null || echo sys-ro; echo x > /dev/null && head -c 2 /dev/zero | wc -c;"
+                        + " stat -c %A /dev/shm; exit 3")
                 .directory(tmp.toFile()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         int code = p.waitFor();
@@ -58,7 +59,7 @@ class RootlessTest {
         assertThat(lines.get(0)).isEqualTo("0");
         assertThat(lines.get(1)).isEqualTo("bound");
         assertThat(Integer.parseInt(lines.get(2).trim())).isBetween(2, 5);
-        assertThat(lines.subList(3, 5)).containsExactly("sys", "sys-ro");
+        assertThat(lines.subList(3, 7)).containsExactly("sys", "sys-ro", "2", "drwxrwxrwt"); // /dev by binds here
         assertThat(Files.readString(data.resolve("out.txt"))).isEqualTo("out\n");
         assertThat(Files.getOwner(data.resolve("out.txt")).getName()).isEqualTo("nobody");
     }

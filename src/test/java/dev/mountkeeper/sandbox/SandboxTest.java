@@ -85,9 +85,14 @@ class SandboxTest {
     @Test
     void sysIsReadOnlyAndDevIsMinimal() throws Exception {
         Output o = sh(Sandboxes.hostTools().sys("/sys"),
-                "ls /dev | tr '\\n' ' '; echo; touch /sys/x 2>&1 | grep -c 'Read-only'; echo hi > /dev/null && echo ok");
+                "ls /dev | tr '\\n' ' '; echo; touch /sys/x 2>&1 | grep -c 'Read-only'; echo hi > /dev/null && echo ok;"
+                        + " cd /dev && stat -c '%n %A %t:%T' null zero full random urandom tty shm;"
+                        + " head -c 3 /dev/zero | wc -c; head -c 3 /dev/urandom | wc -c; echo x 2>&1 > /dev/full | grep -c 'error'");
         assertThat(o.result().exitCode()).as(o.err()).isZero();
-        assertThat(o.out()).isEqualTo("fd full null ptmx pts random shm stderr stdin stdout tty urandom zero \n1\nok\n");
+        // As root the nodes are made in /dev's own tmpfs; they must be the host's devices, usable by anyone.
+        assertThat(o.out()).isEqualTo("fd full null ptmx pts random shm stderr stdin stdout tty urandom zero \n1\nok\n"
+                + "null crw-rw-rw- 1:3\nzero crw-rw-rw- 1:5\nfull crw-rw-rw- 1:7\nrandom crw-rw-rw- 1:8\n"
+                + "urandom crw-rw-rw- 1:9\ntty crw-rw-rw- 5:0\nshm drwxrwxrwt 0:0\n3\n3\n1\n");
     }
 
     @Test
