@@ -11,8 +11,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
 /**
- * Runs sandboxes. Each run gets its own platform thread, because namespaces and the root are
- * changed for that thread only; many runs may go on at once.
+ * Runs sandboxes. Each run has a platform thread to itself, because namespaces and the root are
+ * changed for that thread only (threads are reused, see {@link SessionThreads}); many runs may go on at once.
  */
 public final class SandboxRunner {
     static {
@@ -29,6 +29,8 @@ public final class SandboxRunner {
             }
         }
     }
+
+    private static final SessionThreads THREADS = new SessionThreads();
 
     private final Mounter mounter;
 
@@ -55,17 +57,17 @@ public final class SandboxRunner {
         Pipe wake = ProcessSyscalls.pipe();
         Session session = new Session(sandbox, mounter, wake);
         CompletableFuture<RunResult> result = new CompletableFuture<>();
-        Thread thread = Thread.ofPlatform().name("mountkeeper-sandbox").daemon(true).start(() -> {
+        SessionThreads.Worker thread = THREADS.run(t -> {
             try {
-                result.complete(session.run());
-            } catch (Throwable t) {
-                result.completeExceptionally(t);
+                result.complete(session.run(t));
+            } catch (Throwable e) {
+                result.completeExceptionally(e);
             } finally {
                 synchronized (wake) {
                     wake.close();
                 }
             }
-        });
+        }, Session.needsCapabilities(sandbox, mounter.features()));
         return new Execution(session, wake, result, thread);
     }
 
@@ -74,9 +76,9 @@ public final class SandboxRunner {
         private final Session session;
         private final Pipe wake;
         private final CompletableFuture<RunResult> result;
-        private final Thread thread;
+        private final SessionThreads.Worker thread;
 
-        Execution(Session session, Pipe wake, CompletableFuture<RunResult> result, Thread thread) {
+        Execution(Session session, Pipe wake, CompletableFuture<RunResult> result, SessionThreads.Worker thread) {
             this.session = session;
             this.wake = wake;
             this.result = result;
@@ -98,13 +100,13 @@ public final class SandboxRunner {
         public RunResult waitFor() throws IOException, InterruptedException {
             try {
                 RunResult r = result.get();
-                thread.join(); // a thread still in the sandbox's mount namespace keeps it alive
+                if (thread.retiring) thread.thread.join(); // a thread still in the sandbox's mount namespace keeps it alive
                 return r;
             } catch (InterruptedException e) {
                 cancel();
                 throw e;
             } catch (ExecutionException e) {
-                thread.join();
+                if (thread.retiring) thread.thread.join();
                 Throwable c = e.getCause();
                 if (c instanceof IOException io) throw io;
                 if (c instanceof RuntimeException re) throw re;

@@ -13,6 +13,7 @@ import dev.mountkeeper.linux.ProcessSyscalls.Exit;
 import dev.mountkeeper.linux.ProcessSyscalls.Pipe;
 import dev.mountkeeper.linux.Quote;
 import dev.mountkeeper.linux.Spawn;
+import dev.mountkeeper.mount.KernelFeatures;
 import dev.mountkeeper.mount.MountException;
 import dev.mountkeeper.mount.MountOptions;
 import dev.mountkeeper.mount.MountSpec;
@@ -57,22 +58,26 @@ final class Session {
         cancelled = true;
     }
 
-    RunResult run() throws IOException {
+    RunResult run(SessionThreads.Worker thread) throws IOException {
         long started = System.nanoTime();
+        SessionThreads.Home home = thread.home;
+        if (home == null) {
+            throw new MountException(MountException.Reason.SYSTEM, "Failed to open the namespaces of a sandbox thread");
+        }
         Map<Integer, Fd> stdio = new HashMap<>();
         Map<Integer, Fd> borrowed = new HashMap<>();
         Sources sources = new Sources();
         Init init = null;
         int child = -1;
         ErrnoException spawnFailure = null;
-        try (Fd hostMnt = openat(AT_FDCWD, "/proc/thread-self/ns/mnt", O_RDONLY, 0);
-             Fd hostRoot = openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY, 0)) {
+        try {
             openStdio(stdio, borrowed);
             // In a user namespace the kernel makes sysfs only for a network namespace of that user
             // namespace: a rootless sandbox with /sys gets its own network namespace.
             boolean net = sandbox.namespaces().net() || (UserNamespace.isNested() && hasSysfs());
             int flags = CLONE_NEWNS | CLONE_FS | CLONE_NEWPID | (sandbox.namespaces().ipc() ? CLONE_NEWIPC : 0)
                     | (sandbox.namespaces().uts() ? CLONE_NEWUTS : 0) | (net ? CLONE_NEWNET : 0);
+            boolean back = false;
             NamespaceSyscalls.unshare(flags);
             try {
                 // Nothing we mount may propagate back to the host, whatever its "/" is.
@@ -93,14 +98,23 @@ final class Session {
                 // load a class, so it does no more than these few preloaded calls.
                 init.awaitRunning();
                 pivot();
-                if (!sandbox.keepCapabilities()) dropCapabilities();
+                if (!sandbox.keepCapabilities() && !thread.capsDropped) {
+                    thread.retiring = true; // until all are gone: a thread with some left must not be reused
+                    dropCapabilities();
+                    thread.capsDropped = true;
+                    thread.retiring = false;
+                }
                 try {
                     child = command.start();
                 } catch (ErrnoException e) {
                     spawnFailure = e;
                 }
             } finally {
-                stepBack(hostMnt, hostRoot);
+                try {
+                    back = stepBack(home, flags);
+                } finally {
+                    if (!back) thread.retiring = true;
+                }
             }
             if (spawnFailure != null) throw spawnError(spawnFailure);
             RunResult r = await(child, init, started);
@@ -118,18 +132,37 @@ final class Session {
     }
 
     /**
-     * Back to the host's view. In a user namespace setns into the host's mount namespace is not
-     * allowed; then the thread takes the host's root back with chroot, and stays a member of the
-     * sandbox's mount namespace until it ends (the runner joins it before returning).
+     * Back into the thread's home namespaces, root and working directory; false if that is not
+     * possible, and the thread must then end. In a user namespace setns into the host's mount
+     * namespace is not allowed: the thread takes the host's root back with chroot, and stays a
+     * member of the sandbox's mount namespace until it ends (the runner joins it before returning).
      */
-    private static void stepBack(Fd hostMnt, Fd hostRoot) throws ErrnoException {
+    private static boolean stepBack(SessionThreads.Home home, int unshared) throws ErrnoException {
         try {
-            NamespaceSyscalls.setns(hostMnt, CLONE_NEWNS);
+            NamespaceSyscalls.setns(home.mnt(), CLONE_NEWNS);
         } catch (ErrnoException e) {
             if (!e.is(Errno.EPERM)) throw e;
-            fchdir(hostRoot);
+            fchdir(home.root());
             NamespaceSyscalls.chroot(".");
+            fchdir(home.cwd());
+            return false;
         }
+        fchdir(home.cwd());
+        NamespaceSyscalls.setns(home.pid(), CLONE_NEWPID);
+        if ((unshared & CLONE_NEWIPC) != 0) NamespaceSyscalls.setns(home.ipc(), CLONE_NEWIPC);
+        if ((unshared & CLONE_NEWUTS) != 0) NamespaceSyscalls.setns(home.uts(), CLONE_NEWUTS);
+        if ((unshared & CLONE_NEWNET) != 0) NamespaceSyscalls.setns(home.net(), CLONE_NEWNET);
+        return true;
+    }
+
+    /**
+     * Whether a child of the session other than PID 1 needs capabilities: the command if it keeps
+     * them, a provider, or mount(8) making /proc where procfs does not take "pidns".
+     */
+    static boolean needsCapabilities(Sandbox s, KernelFeatures features) {
+        return s.keepCapabilities() || s.ops().stream().anyMatch(op -> op instanceof Op.Mount(MountSpec m)
+                && (m instanceof MountSpec.Provided
+                        || (!features.procPidns() && m instanceof MountSpec.Filesystem f && f.fsType() == MountSpec.FsType.PROC)));
     }
 
     private boolean hasSysfs() {

@@ -1,0 +1,66 @@
+package dev.mountkeeper.sandbox;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mountkeeper.testing.Figures;
+import dev.mountkeeper.testing.Privileged;
+import dev.mountkeeper.testing.Sandboxes;
+import dev.mountkeeper.testing.Sandboxes.Output;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Session threads are reused: what a session changed on its thread must not reach the next one. */
+@Privileged
+class SessionThreadsTest {
+    @TempDir Path tmp;
+    final SandboxRunner runner = new SandboxRunner();
+
+    @Test
+    void idleThreadsAreBackInTheProcesssNamespacesRootAndDirectory() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            Output o = Sandboxes.run(runner, Sandboxes.hostTools().hostname("box-" + i).unshareNet(true)
+                    .command("sh", "-c", "hostname"), tmp);
+            assertThat(o.out()).as(o.err()).isEqualTo("box-" + i + "\n");
+        }
+        List<Path> threads = sandboxThreads();
+        Figures.report("20 sequential runs used " + threads.size() + " sandbox thread(s)");
+        assertThat(threads).isNotEmpty().hasSizeLessThanOrEqualTo(3);
+        Path self = Path.of("/proc/self");
+        for (Path t : threads) {
+            for (String ns : List.of("mnt", "pid_for_children", "ipc", "uts", "net")) {
+                assertThat(Files.readSymbolicLink(t.resolve("ns/" + ns))).as(t + " " + ns)
+                        .isEqualTo(Files.readSymbolicLink(self.resolve("ns/" + ns)));
+            }
+            assertThat(Files.readSymbolicLink(t.resolve("cwd"))).isEqualTo(Files.readSymbolicLink(self.resolve("cwd")));
+            assertThat(Files.readSymbolicLink(t.resolve("root"))).isEqualTo(Path.of("/"));
+        }
+    }
+
+    @Test
+    void capabilitiesFollowTheSandboxNotTheThreadItRanOn() throws Exception {
+        for (int i = 0; i < 6; i++) {
+            boolean keep = i % 2 == 1;
+            Output o = Sandboxes.run(runner, Sandboxes.hostTools().proc("/proc").keepCapabilities(keep)
+                    .command("sh", "-c", "grep CapBnd /proc/self/status"), tmp);
+            String bounding = o.out().strip().replaceAll("\\s+", " ");
+            if (keep) assertThat(bounding).as("run %d keeps them", i).isNotEqualTo("CapBnd: 0000000000000000");
+            else assertThat(bounding).as("run %d drops them", i).isEqualTo("CapBnd: 0000000000000000");
+        }
+    }
+
+    /** This JVM's tasks named after sandbox threads (comm is cut to 15 characters). */
+    private static List<Path> sandboxThreads() throws IOException {
+        List<Path> found = new ArrayList<>();
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path t : tasks.toList()) {
+                if (Files.readString(t.resolve("comm")).strip().equals("mountkeeper-san")) found.add(t);
+            }
+        }
+        return found;
+    }
+}
