@@ -80,6 +80,8 @@ final class Session {
             boolean back = false;
             NamespaceSyscalls.unshare(flags);
             try {
+                // First: it loads on the other CPU while the root is built, and the pivot waits for it.
+                init = Init.start();
                 // Nothing we mount may propagate back to the host, whatever its "/" is.
                 MountSyscalls.mount(null, "/", null, MountSyscalls.MS_REC | MountSyscalls.MS_PRIVATE, null);
                 UserNamespace.checkBase(BASE);
@@ -87,7 +89,6 @@ final class Session {
                 // before the new root covers BASE.
                 sources.openAll(sandbox);
                 if (sandbox.hostname() != null) ProcessSyscalls.sethostname(sandbox.hostname());
-                init = Init.start();
                 Spawn command;
                 try (Fd pidns = openat(AT_FDCWD, "/proc/" + init.pid + "/ns/pid", O_RDONLY, 0)) {
                     Map<Integer, Fd> all = new HashMap<>(stdio);

@@ -39,24 +39,33 @@ final class UserNamespace {
      * shared, and someone else may have put a symlink or their own directory there first.
      */
     static void checkBase(String base) throws IOException {
+        Statx st;
         try {
-            FileSyscalls.mkdirat(FileSyscalls.AT_FDCWD, base, 0700);
-        } catch (ErrnoException e) {
-            if (!e.is(Errno.EEXIST)) throw new MountException(MountException.Reason.SYSTEM, "Failed to create " + Quote.string(base), e);
+            st = statBase(base); // it is there on every run but the first
+        } catch (ErrnoException missing) {
+            if (!missing.is(Errno.ENOENT)) throw missing;
+            try {
+                FileSyscalls.mkdirat(FileSyscalls.AT_FDCWD, base, 0700);
+            } catch (ErrnoException e) {
+                if (!e.is(Errno.EEXIST)) throw new MountException(MountException.Reason.SYSTEM, "Failed to create " + Quote.string(base), e);
+            }
+            st = statBase(base);
         }
-        Statx st = FileSyscalls.statx(FileSyscalls.AT_FDCWD, base, FileSyscalls.AT_SYMLINK_NOFOLLOW,
-                FileSyscalls.STATX_TYPE | FileSyscalls.STATX_MODE | FileSyscalls.STATX_UID);
         if (st.isDirectory() && st.uid() == ProcessSyscalls.geteuid() && (st.mode() & 077) != 0) {
             // Ours, made more open by an older version or by hand: close it (in sticky /tmp nobody else can swap it).
             java.nio.file.Files.setPosixFilePermissions(java.nio.file.Path.of(base),
                     java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
-            st = FileSyscalls.statx(FileSyscalls.AT_FDCWD, base, FileSyscalls.AT_SYMLINK_NOFOLLOW,
-                    FileSyscalls.STATX_TYPE | FileSyscalls.STATX_MODE | FileSyscalls.STATX_UID);
+            st = statBase(base);
         }
         if (!st.isDirectory() || st.uid() != ProcessSyscalls.geteuid() || (st.mode() & 077) != 0) {
             throw new MountException(MountException.Reason.SYSTEM, "Refusing to build a sandbox on " + Quote.string(base)
                     + ": it is not a directory of ours with mode 0700 (a " + st.typeName() + " of uid " + st.uid() + ")");
         }
+    }
+
+    private static Statx statBase(String base) throws ErrnoException {
+        return FileSyscalls.statx(FileSyscalls.AT_FDCWD, base, FileSyscalls.AT_SYMLINK_NOFOLLOW,
+                FileSyscalls.STATX_TYPE | FileSyscalls.STATX_MODE | FileSyscalls.STATX_UID);
     }
 
     static boolean isNested() {
