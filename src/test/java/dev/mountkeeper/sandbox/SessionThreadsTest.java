@@ -22,14 +22,15 @@ class SessionThreadsTest {
 
     @Test
     void idleThreadsAreBackInTheProcesssNamespacesRootAndDirectory() throws Exception {
+        int before = sandboxThreads().size(); // idle ones from other tests in this JVM, reused below
         for (int i = 0; i < 20; i++) {
             Output o = Sandboxes.run(runner, Sandboxes.hostTools().hostname("box-" + i).unshareNet(true)
                     .command("sh", "-c", "hostname"), tmp);
             assertThat(o.out()).as(o.err()).isEqualTo("box-" + i + "\n");
         }
         List<Path> threads = sandboxThreads();
-        Figures.report("20 sequential runs used " + threads.size() + " sandbox thread(s)");
-        assertThat(threads).isNotEmpty().hasSizeLessThanOrEqualTo(3);
+        Figures.report("20 sequential runs: " + before + " idle sandbox thread(s) before, " + threads.size() + " after");
+        assertThat(threads).isNotEmpty().hasSizeLessThanOrEqualTo(before + 2);
         Path self = Path.of("/proc/self");
         for (Path t : threads) {
             for (String ns : List.of("mnt", "pid_for_children", "ipc", "uts", "net")) {
