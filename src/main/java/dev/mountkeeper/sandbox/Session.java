@@ -62,7 +62,7 @@ final class Session {
         long started = System.nanoTime();
         SessionThreads.Home home = thread.home;
         if (home == null) {
-            throw new MountException(MountException.Reason.SYSTEM, "Failed to open the namespaces of a sandbox thread");
+            throw SessionThreads.noHome();
         }
         Map<Integer, Fd> stdio = new HashMap<>();
         Map<Integer, Fd> borrowed = new HashMap<>();
@@ -112,7 +112,7 @@ final class Session {
                 }
             } finally {
                 try {
-                    back = stepBack(home, flags);
+                    back = home.returnTo(flags);
                 } finally {
                     if (!back) thread.retiring = true;
                 }
@@ -130,30 +130,6 @@ final class Session {
             stdio.values().forEach(Fd::close);
             sources.close();
         }
-    }
-
-    /**
-     * Back into the thread's home namespaces, root and working directory; false if that is not
-     * possible, and the thread must then end. In a user namespace setns into the host's mount
-     * namespace is not allowed: the thread takes the host's root back with chroot, and stays a
-     * member of the sandbox's mount namespace until it ends (the runner joins it before returning).
-     */
-    private static boolean stepBack(SessionThreads.Home home, int unshared) throws ErrnoException {
-        try {
-            NamespaceSyscalls.setns(home.mnt(), CLONE_NEWNS);
-        } catch (ErrnoException e) {
-            if (!e.is(Errno.EPERM)) throw e;
-            fchdir(home.root());
-            NamespaceSyscalls.chroot(".");
-            fchdir(home.cwd());
-            return false;
-        }
-        fchdir(home.cwd());
-        NamespaceSyscalls.setns(home.pid(), CLONE_NEWPID);
-        if ((unshared & CLONE_NEWIPC) != 0) NamespaceSyscalls.setns(home.ipc(), CLONE_NEWIPC);
-        if ((unshared & CLONE_NEWUTS) != 0) NamespaceSyscalls.setns(home.uts(), CLONE_NEWUTS);
-        if ((unshared & CLONE_NEWNET) != 0) NamespaceSyscalls.setns(home.net(), CLONE_NEWNET);
-        return true;
     }
 
     /**

@@ -1,13 +1,23 @@
 package dev.mountkeeper.sandbox;
 
 import static dev.mountkeeper.linux.FileSyscalls.*;
+import static dev.mountkeeper.linux.NamespaceSyscalls.*;
 
+import dev.mountkeeper.linux.Errno;
 import dev.mountkeeper.linux.ErrnoException;
 import dev.mountkeeper.linux.Fd;
+import dev.mountkeeper.linux.NamespaceSyscalls;
+import dev.mountkeeper.mount.MountException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -20,6 +30,20 @@ import java.util.concurrent.TimeUnit;
  */
 final class SessionThreads {
     private static final long KEEP_ALIVE_SECONDS = 30;
+
+    /**
+     * Starts every thread of the pool. A new thread is born with the namespaces, capability
+     * bounding set and no_new_privs of the thread that starts it: started by whichever thread asks
+     * for a run, one would take that thread's state for home and bring it to every later run.
+     */
+    private final ThreadPoolExecutor starter = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(), r -> Thread.ofPlatform().name("mountkeeper-sandbox-starter").daemon(true).unstarted(r));
+    /** What the starter's threads are born with; a thread born otherwise refuses to serve. */
+    private final List<String> birthplace = birthmarks();
+
+    SessionThreads() {
+        starter.prestartCoreThread(); // now, from the thread making the pool
+    }
 
     /** Idle threads, by whether they have dropped their capabilities. Guarded by this. */
     private final Deque<Worker> full = new ArrayDeque<>();
@@ -55,6 +79,28 @@ final class SessionThreads {
         if (!full.remove(w)) dropped.remove(w);
     }
 
+    static MountException noHome() {
+        return new MountException(MountException.Reason.SYSTEM, "A sandbox thread was not born as the pool's threads are"
+                + " (in other namespaces, or with fewer capabilities), or /proc/thread-self is unreadable");
+    }
+
+    /**
+     * The calling thread's mount and pid (for children) namespaces as the kernel names them, and
+     * its capability bounding set and no_new_privs.
+     */
+    private static List<String> birthmarks() {
+        try {
+            List<String> marks = new ArrayList<>(List.of(Files.readSymbolicLink(Path.of("/proc/thread-self/ns/mnt")).toString(),
+                    Files.readSymbolicLink(Path.of("/proc/thread-self/ns/pid_for_children")).toString()));
+            for (String line : Files.readAllLines(Path.of("/proc/thread-self/status"))) {
+                if (line.startsWith("CapBnd:") || line.startsWith("NoNewPrivs:")) marks.add(line);
+            }
+            return marks;
+        } catch (IOException e) {
+            return List.of("unreadable at " + System.nanoTime()); // then no thread of this pool can serve
+        }
+    }
+
     /** What a session does on its thread. */
     interface Task {
         void run(Worker thread);
@@ -80,18 +126,18 @@ final class SessionThreads {
 
         static Worker start(SessionThreads pool, Task first) {
             Worker w = new Worker(pool, first);
-            w.thread.start();
+            pool.starter.execute(w.thread::start);
             return w;
         }
 
         @Override
         public void run() {
             try {
-                home = Home.open();
+                home = pool.birthplace.equals(birthmarks()) ? Home.open() : null;
             } catch (ErrnoException e) {
-                home = null; // the session fails on it and says why
-                retiring = true;
+                home = null;
             }
+            if (home == null) retiring = true; // the session fails on it and says why
             try {
                 while (next != null) {
                     Task t = next;
@@ -127,6 +173,32 @@ final class SessionThreads {
                 for (Fd fd : fds) if (fd != null) fd.close();
                 throw e;
             }
+        }
+
+        /**
+         * Back into these namespaces, root and working directory; false if that is not possible,
+         * and the thread must then end. In a user namespace setns into the host's mount namespace
+         * is not allowed: the thread takes the host's root back with chroot, and stays a member of
+         * the sandbox's mount namespace until it ends (the runner joins it before returning).
+         *
+         * @param unshared the CLONE_NEW* flags the thread unshared or joined others of
+         */
+        boolean returnTo(int unshared) throws ErrnoException {
+            try {
+                NamespaceSyscalls.setns(mnt, CLONE_NEWNS);
+            } catch (ErrnoException e) {
+                if (!e.is(Errno.EPERM)) throw e;
+                fchdir(root);
+                NamespaceSyscalls.chroot(".");
+                fchdir(cwd);
+                return false;
+            }
+            fchdir(cwd);
+            if ((unshared & CLONE_NEWPID) != 0) NamespaceSyscalls.setns(pid, CLONE_NEWPID);
+            if ((unshared & CLONE_NEWIPC) != 0) NamespaceSyscalls.setns(ipc, CLONE_NEWIPC);
+            if ((unshared & CLONE_NEWUTS) != 0) NamespaceSyscalls.setns(uts, CLONE_NEWUTS);
+            if ((unshared & CLONE_NEWNET) != 0) NamespaceSyscalls.setns(net, CLONE_NEWNET);
+            return true;
         }
 
         @Override

@@ -2,6 +2,8 @@ package dev.mountkeeper.sandbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mountkeeper.linux.NamespaceSyscalls;
+import dev.mountkeeper.linux.ProcessSyscalls;
 import dev.mountkeeper.testing.Figures;
 import dev.mountkeeper.testing.Privileged;
 import dev.mountkeeper.testing.Sandboxes;
@@ -11,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,6 +55,38 @@ class SessionThreadsTest {
             if (keep) assertThat(bounding).as("run %d keeps them", i).isNotEqualTo("CapBnd: 0000000000000000");
             else assertThat(bounding).as("run %d drops them", i).isEqualTo("CapBnd: 0000000000000000");
         }
+    }
+
+    @Test
+    void threadsAreBornAtTheirPoolsHomeWhoeverAsksForThem() throws Exception {
+        SessionThreads pool = new SessionThreads(); // made here, at home
+        String homeNs = Files.readSymbolicLink(Path.of("/proc/thread-self/ns/mnt")).toString();
+        String homeCaps = capBnd();
+        CompletableFuture<List<String>> seen = new CompletableFuture<>();
+        // A caller in another mount namespace, with an empty bounding set.
+        Thread elsewhere = Thread.ofPlatform().start(() -> {
+            try {
+                NamespaceSyscalls.unshare(NamespaceSyscalls.CLONE_FS | NamespaceSyscalls.CLONE_NEWNS);
+                ProcessSyscalls.prctl(ProcessSyscalls.PR_CAPBSET_DROP, 0, 0);
+                pool.run(w -> {
+                    try {
+                        seen.complete(List.of(String.valueOf(w.home != null),
+                                Files.readSymbolicLink(Path.of("/proc/thread-self/ns/mnt")).toString(), capBnd()));
+                    } catch (IOException e) {
+                        seen.completeExceptionally(e);
+                    }
+                }, false);
+            } catch (Exception e) {
+                seen.completeExceptionally(e);
+            }
+        });
+        assertThat(seen.get()).containsExactly("true", homeNs, homeCaps);
+        elsewhere.join();
+    }
+
+    private static String capBnd() throws IOException {
+        return Files.readAllLines(Path.of("/proc/thread-self/status")).stream().filter(l -> l.startsWith("CapBnd:"))
+                .findFirst().orElseThrow();
     }
 
     /** This JVM's tasks named after sandbox threads (comm is cut to 15 characters). */
