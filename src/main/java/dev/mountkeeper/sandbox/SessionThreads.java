@@ -41,13 +41,13 @@ final class SessionThreads {
     /** What the starter's threads are born with; a thread born otherwise refuses to serve. */
     private final List<String> birthplace = birthmarks();
 
-    SessionThreads() {
-        starter.prestartCoreThread(); // now, from the thread making the pool
-    }
-
     /** Idle threads, by whether they have dropped their capabilities. Guarded by this. */
     private final Deque<Worker> full = new ArrayDeque<>();
     private final Deque<Worker> dropped = new ArrayDeque<>();
+
+    SessionThreads() {
+        starter.prestartCoreThread(); // now, from the thread making the pool
+    }
 
     /**
      * Runs {@code task} on an idle thread that suits it, or on a new one.
