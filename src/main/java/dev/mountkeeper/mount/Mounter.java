@@ -274,7 +274,7 @@ public final class Mounter {
                             continue;
                         } catch (ErrnoException e) {
                             if (!e.is(Errno.EPERM)) throw e;
-                            nodes = false; // root without CAP_MKNOD: binds, then
+                            nodes = false; // root without CAP_MKNOD binds them; nor can anyone in the sandbox mknod here
                         }
                     }
                     try (Fd src = openat2(AT_FDCWD, "/dev/" + node.name(), O_PATH, 0, 0);
