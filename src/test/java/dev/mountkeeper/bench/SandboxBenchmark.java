@@ -12,6 +12,7 @@ import dev.mountkeeper.sandbox.Sandbox;
 import dev.mountkeeper.sandbox.SandboxRunner;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -78,14 +79,7 @@ public class SandboxBenchmark {
      */
     @Benchmark
     public int namespaceFloor() throws Exception {
-        return floor.submit(() -> {
-            NamespaceSyscalls.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS);
-            try {
-                return check(ProcessSyscalls.wait4(plain.start()), "namespaced posix_spawn");
-            } finally {
-                for (int i = 0; i < FLOOR_NS.length; i++) NamespaceSyscalls.setns(hostNs[i], FLOOR_NS[i]);
-            }
-        }).get();
+        return inFreshNamespaces(() -> check(ProcessSyscalls.wait4(plain.start()), "namespaced posix_spawn"));
     }
 
     /**
@@ -96,8 +90,7 @@ public class SandboxBenchmark {
      */
     @Benchmark
     public int namespaceFloorWithInit() throws Exception {
-        return floor.submit(() -> {
-            NamespaceSyscalls.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS);
+        return inFreshNamespaces(() -> {
             try (ProcessSyscalls.Pipe lifeline = ProcessSyscalls.pipe()) {
                 int init = new Spawn("/bin/cat", List.of("cat"), List.of(), "/", Map.of(0, lifeline.read())).start();
                 try {
@@ -106,6 +99,16 @@ public class SandboxBenchmark {
                     ProcessSyscalls.kill(init, ProcessSyscalls.SIGKILL);
                     ProcessSyscalls.wait4(init);
                 }
+            }
+        });
+    }
+
+    /** Runs {@code body} on the floor's thread in a new mount, pid, IPC and UTS namespace, then steps back. */
+    private int inFreshNamespaces(Callable<Integer> body) throws Exception {
+        return floor.submit(() -> {
+            NamespaceSyscalls.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS);
+            try {
+                return body.call();
             } finally {
                 for (int i = 0; i < FLOOR_NS.length; i++) NamespaceSyscalls.setns(hostNs[i], FLOOR_NS[i]);
             }
