@@ -23,12 +23,15 @@
   ],
   // ---- mountkeeper ----
   // Any mount in mountkeeper's spec language, destinations inside the input root. Here: the
-  // container's toolchain, read-only, for actions whose input root does not carry one.
+  // container's toolchain, read-only, for actions whose input root does not carry one, and a
+  // minimal /dev (null, zero, full, random, urandom, tty, shm, pts): without /dev/null a shell
+  // cannot even start a background job.
   inputRootMountSpecs: [
     'ro-bind:/usr:/usr',
     'symlink:usr/lib:/lib',
     'symlink:usr/lib64:/lib64',
     'symlink:usr/bin:/bin',
+    'dev::/dev',
   ],
   createMountpoints: true,  // else an input root without proc/ and sys/ fails with a clear error
 }

@@ -9,7 +9,7 @@ base {
     { mountpoint: 'sys', source: '/sys', filesystemType: 'sysfs' },
   ],
   input_root_mount_specs: ['ro-bind:/usr:/usr', 'symlink:usr/bin:/bin', 'symlink:usr/lib:/lib',
-                           'symlink:usr/lib64:/lib64', 'tmpfs::/tmp:size=64m'],
+                           'symlink:usr/lib64:/lib64', 'dev::/dev', 'tmpfs::/tmp:size=64m'],
   create_mountpoints: true,
   clean_process_table: true,
 }

@@ -58,7 +58,7 @@ class BbRunnerProcessTest {
                 String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
                         + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
                 assertThat(metrics).contains("mountkeeper_runner_runs_total{code=\"OK\"} 1.0")
-                        .contains("mountkeeper_runner_mounts_total{event=\"made\"} 7.0");
+                        .contains("mountkeeper_runner_mounts_total{event=\"made\"} 8.0");
 
                 String marker = "bb-sigterm-" + System.nanoTime();
                 Files.createDirectories(build.resolve("2/root"));

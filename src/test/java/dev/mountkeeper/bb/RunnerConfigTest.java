@@ -26,12 +26,19 @@ class RunnerConfigTest {
     }
 
     @Test
+    void theDocumentedConfigurationLoads() throws Exception {
+        RunnerConfig c = RunnerConfig.load(Path.of("docs/buildbarn/runner.jsonnet").toAbsolutePath().toString(), ENV, null);
+        assertThat(c.proto().getChrootIntoInputRoot()).isTrue();
+        assertThat(c.mounts()).extracting(MountSpecs::format).contains("proc::/proc", "sysfs::/sys:ro", "dev::/dev");
+    }
+
+    @Test
     void mountkeepersFieldsInSnakeOrCamelCase() throws Exception {
         RunnerConfig c = RunnerConfig.load(DIR + "/runner-mounts.jsonnet", ENV, null);
         assertThat(c.proto().getChrootIntoInputRoot()).isTrue();
         assertThat(c.mounts()).extracting(MountSpecs::format).containsExactly("proc::/proc", "sysfs::/sys:ro",
                 "ro-bind:/usr:/usr", "symlink:usr/bin:/bin", "symlink:usr/lib:/lib", "symlink:usr/lib64:/lib64",
-                "tmpfs::/tmp:size=67108864");
+                "dev::/dev", "tmpfs::/tmp:size=67108864");
     }
 
     @Test
