@@ -66,8 +66,8 @@ class BbRunnerProcessTest {
                         .addArguments(BbRunnerTest.daemonAndWait(marker))
                         .putEnvironmentVariables("PATH", "/bin").setInputRootDirectory("2/root")
                         .setStdoutPath("2/out").setStderrPath("2/err").build());
-                for (int i = 0; i < 500 && Sandboxes.processesWith(marker).size() < 2; i++) Thread.sleep(10);
-                assertThat(Sandboxes.processesWith(marker)).hasSizeGreaterThanOrEqualTo(2);
+                assertThat(Sandboxes.awaitProcessesWith(marker, 2)).as(() -> "action's stderr: " + readOr(build.resolve("2/err")))
+                        .hasSize(2);
                 long t0 = System.nanoTime();
                 p.toHandle().destroy(); // SIGTERM
                 assertThat(p.waitFor(20, TimeUnit.SECONDS)).as("runner stopped").isTrue();
@@ -80,6 +80,14 @@ class BbRunnerProcessTest {
             assertThat(socket).doesNotExist();
         } finally {
             p.destroyForcibly().waitFor();
+        }
+    }
+
+    private static String readOr(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (java.io.IOException e) {
+            return e.toString();
         }
     }
 }

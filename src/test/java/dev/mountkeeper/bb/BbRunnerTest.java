@@ -127,17 +127,18 @@ class BbRunnerTest {
         Context.CancellableContext ctx = Context.current().withCancellation();
         Future<RunResponse> call = ctx.call(() -> farm.client.future().run(farm.request(a, "sh", "-c",
                 "echo started; " + daemonAndWait(marker)).build()));
-        // Both shells that carry the marker are running: the daemon and the one the action waits for.
-        for (int i = 0; i < 500 && Sandboxes.processesWith(marker).size() < 2; i++) Thread.sleep(10);
-        assertThat(Sandboxes.processesWith(marker)).hasSizeGreaterThanOrEqualTo(2);
+        assertThat(Sandboxes.awaitProcessesWith(marker, 2)).hasSize(2);
         ctx.cancel(null);
         assertThatThrownBy(call::get).hasCauseInstanceOf(StatusRuntimeException.class);
         awaitNoProcess(marker);
     }
 
-    /** A daemon left behind and a wait, each a shell whose command line carries the marker. */
+    /**
+     * A daemon left behind and a wait: once settled, exactly two shells whose command line carries
+     * the marker, because the action's own shell execs the second.
+     */
     static String daemonAndWait(String marker) {
-        return "(sh -c 'sleep 100; : " + marker + "' &); sh -c 'sleep 100; : " + marker + "'";
+        return "(sh -c 'sleep 100; : " + marker + "' &); exec sh -c 'sleep 100; : " + marker + "'";
     }
 
     private static void awaitNoProcess(String marker) throws InterruptedException {

@@ -149,11 +149,7 @@ class SandboxTest {
         RunResult r;
         try {
             if (how.equals("cancel")) {
-                // Until the three children have exec'd: a forked shell not yet exec'd counts once more, for a moment.
-                for (int i = 0, stable = 0; i < 500 && stable < 3; i++, Thread.sleep(10)) {
-                    stable = Sandboxes.processesWith(marker).size() == 4 ? stable + 1 : 0;
-                }
-                assertThat(Sandboxes.processesWith(marker)).hasSize(4);
+                assertThat(Sandboxes.awaitProcessesWith(marker, 4)).hasSize(4);
             }
         } finally {
             if (how.equals("cancel")) ex.cancel(); // also when the check failed: no sandbox outlives its test

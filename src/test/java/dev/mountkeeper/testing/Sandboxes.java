@@ -38,6 +38,21 @@ public final class Sandboxes {
         return new Output(r, Files.readString(out), Files.readString(err));
     }
 
+    /**
+     * Host pids of processes whose command line contains {@code marker}, once there have been
+     * {@code count} of them in three polls in a row (or after about 5 s, whatever there are then).
+     * One poll is not enough: a forked shell carries its parent's command line until it execs, and
+     * a listing of /proc can name a process that has exited by the time its command line is read.
+     */
+    public static List<Long> awaitProcessesWith(String marker, int count) throws InterruptedException {
+        List<Long> seen = processesWith(marker);
+        for (int i = 0, stable = 0; i < 500 && stable < 3; i++, Thread.sleep(10)) {
+            seen = processesWith(marker);
+            stable = seen.size() == count ? stable + 1 : 0;
+        }
+        return seen;
+    }
+
     /** Host pids of processes whose command line contains {@code marker}. */
     public static List<Long> processesWith(String marker) {
         List<Long> found = new ArrayList<>();
