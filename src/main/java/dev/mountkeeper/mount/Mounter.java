@@ -199,11 +199,13 @@ public final class Mounter {
             boolean dir = Root.stat(src).isDirectory();
             try (Target t = Target.resolve(root, b.dest(), dir ? Target.Kind.DIRECTORY : Target.Kind.FILE,
                     createMountpoints, created)) {
-                String srcPath = FileSyscalls.fdPath(src);
-                String destHost = FileSyscalls.fdPath(t.fd());
-                if (sandboxing == null && SpecPaths.isAtOrBelow(destHost, srcPath)) {
-                    throw new MountException(MountException.Reason.INVALID_INPUT, "Bind source "
-                            + Quote.string(srcPath) + " contains its destination " + Quote.string(destHost));
+                if (sandboxing == null) { // a sandbox is built under a directory in /tmp, which a source may contain, harmlessly
+                    String srcPath = FileSyscalls.fdPath(src);
+                    String destHost = FileSyscalls.fdPath(t.fd());
+                    if (SpecPaths.isAtOrBelow(destHost, srcPath)) {
+                        throw new MountException(MountException.Reason.INVALID_INPUT, "Bind source "
+                                + Quote.string(srcPath) + " contains its destination " + Quote.string(destHost));
+                    }
                 }
                 long id = bindOnto(root, src, t, b.recursive(),
                         attributes(b.options().withReadOnly(b.readOnly()), false, false, false),
