@@ -151,19 +151,14 @@ final class Session {
     private void openStdio(Map<Integer, Fd> stdio, Map<Integer, Fd> borrowed) throws IOException {
         Stdio.Redirect[] r = {sandbox.stdio().in(), sandbox.stdio().out(), sandbox.stdio().err()};
         for (int i = 0; i < 3; i++) {
-            if (r[i] instanceof Stdio.Redirect.Opened(Fd given)) {
-                borrowed.put(i, given);
-                continue;
+            switch (r[i]) {
+                case Stdio.Redirect.Inherit x -> {}
+                case Stdio.Redirect.Opened(Fd given) -> borrowed.put(i, given);
+                case Stdio.Redirect.Null x -> stdio.put(i, open("/dev/null", O_RDWR, "/dev/null"));
+                case Stdio.Redirect.FromFile f -> stdio.put(i, open(f.path(), O_RDONLY, "standard input"));
+                case Stdio.Redirect.ToFile f -> stdio.put(i, open(f.path(), O_WRONLY | O_CREAT
+                        | (f.exclusive() ? O_EXCL : O_TRUNC), i == 1 ? "standard output" : "standard error"));
             }
-            Fd fd = switch (r[i]) {
-                case Stdio.Redirect.Inherit x -> null;
-                case Stdio.Redirect.Opened x -> throw new AssertionError();
-                case Stdio.Redirect.Null x -> open("/dev/null", O_RDWR, "/dev/null");
-                case Stdio.Redirect.FromFile f -> open(f.path(), O_RDONLY, "standard input");
-                case Stdio.Redirect.ToFile f -> open(f.path(), O_WRONLY | O_CREAT | (f.exclusive() ? O_EXCL : O_TRUNC),
-                        i == 1 ? "standard output" : "standard error");
-            };
-            if (fd != null) stdio.put(i, fd);
         }
     }
 
