@@ -10,6 +10,7 @@ import dev.mountkeeper.mount.MountException;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * PID 1 of a sandbox's pid namespace: the host's cat(1), blocked reading a pipe whose write end
@@ -19,6 +20,9 @@ import java.util.Map;
  * them into the sandbox and the host's root is not reachable through /proc/1/root.
  */
 final class Init implements AutoCloseable {
+    /** Looked up once: every run starts one. */
+    private static final Optional<String> CAT = HostPrograms.find(HostPrograms.CAT);
+
     final int pid;
     private final Pipe lifeline;
     private final Pipe echo;
@@ -35,8 +39,7 @@ final class Init implements AutoCloseable {
      * root is built; {@link #awaitRunning()} must be called before the pivot.
      */
     static Init start() throws IOException {
-        String cat = HostPrograms.find(HostPrograms.CAT)
-                .orElseThrow(() -> new MountException(MountException.Reason.SYSTEM, "No cat(1) on this host to be PID 1 of a sandbox"));
+        String cat = CAT.orElseThrow(() -> new MountException(MountException.Reason.SYSTEM, "No cat(1) on this host to be PID 1 of a sandbox"));
         Pipe lifeline = ProcessSyscalls.pipe();
         Pipe echo;
         try {
