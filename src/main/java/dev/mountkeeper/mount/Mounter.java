@@ -199,7 +199,7 @@ public final class Mounter {
             boolean dir = Root.stat(src).isDirectory();
             try (Target t = Target.resolve(root, b.dest(), dir ? Target.Kind.DIRECTORY : Target.Kind.FILE,
                     createMountpoints, created)) {
-                if (sandboxing == null) { // a sandbox is built under a directory in /tmp, which a source may contain, harmlessly
+                if (sandboxing == null) { // in a sandbox a source may contain its destination: see Sandboxing
                     String srcPath = FileSyscalls.fdPath(src);
                     String destHost = FileSyscalls.fdPath(t.fd());
                     if (SpecPaths.isAtOrBelow(destHost, srcPath)) {
@@ -326,8 +326,7 @@ public final class Mounter {
                                         MS_PRIVATE);
                             } else {
                                 String self = "/proc/thread-self/fd/" + top.get();
-                                MountSyscalls.mount(null, self, null, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV
-                                       , null);
+                                MountSyscalls.mount(null, self, null, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV, null);
                                 MountSyscalls.mount(null, self, null, MS_PRIVATE | MS_REC, null);
                             }
                             verifyOnTop(root, t, s.mountId());
