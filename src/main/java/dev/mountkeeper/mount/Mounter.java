@@ -325,9 +325,7 @@ public final class Mounter {
                                 mountSetattr(top.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0,
                                         MS_PRIVATE);
                             } else {
-                                String self = "/proc/thread-self/fd/" + top.get();
-                                MountSyscalls.mount(null, self, null, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV, null);
-                                MountSyscalls.mount(null, self, null, MS_PRIVATE | MS_REC, null);
+                                classicAttributes(root, top, s.mountId(), true, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, Propagation.PRIVATE);
                             }
                             verifyOnTop(root, t, s.mountId());
                         } catch (IOException | RuntimeException e) {
@@ -464,16 +462,7 @@ public final class Mounter {
                         + Quote.string(root.hostPath(t.path())));
             }
             try {
-                String self = "/proc/thread-self/fd/" + top.get();
-                if (attrs != 0) {
-                    // The kernel ignores MS_RDONLY on the first bind call: flags need a remount of each mount.
-                    for (MountEntry e : recursive ? MountTable.subtree(MountTable.of(features).read(), id)
-                            : List.<MountEntry>of()) {
-                        if (e.id() != id) remountSubmount(root, e, attrs);
-                    }
-                    MountSyscalls.mount(null, self, null, MS_REMOUNT | MS_BIND | attrs, null);
-                }
-                MountSyscalls.mount(null, self, null, propagation.msFlag | (recursive ? MS_REC : 0), null);
+                classicAttributes(root, top, id, recursive, attrs, propagation);
                 verifyOnTop(root, t, id);
                 return id;
             } catch (IOException | RuntimeException e) {
@@ -481,6 +470,32 @@ public final class Mounter {
                 throw e;
             }
         }
+    }
+
+    /**
+     * What mount_setattr does, with mount(2): adds {@code attrs} to mount {@code id} (open as
+     * {@code top}) and, if {@code recursive}, to every mount on it, then sets the propagation. The
+     * kernel ignores MS_RDONLY on the first bind call, so flags need a remount of each mount; and a
+     * remount sets exactly the flags it is given, so each keeps those it has (a read-only one stays so).
+     */
+    private void classicAttributes(Root root, Fd top, long id, boolean recursive, long attrs, Propagation propagation)
+            throws IOException {
+        String self = "/proc/thread-self/fd/" + top.get();
+        if (attrs != 0) {
+            List<MountEntry> mounts = MountTable.subtree(MountTable.of(features).read(), id);
+            if (mounts.isEmpty()) {
+                throw new MountException(MountException.Reason.SYSTEM, "Mount " + id + " is not in the mount table");
+            }
+            // The attribute bits have the same values as MS_RDONLY, MS_NOSUID, MS_NODEV and MS_NOEXEC.
+            for (MountEntry e : mounts) {
+                if (e.id() == id) {
+                    MountSyscalls.mount(null, self, null, MS_REMOUNT | MS_BIND | e.attributes() | attrs, null);
+                } else if (recursive) {
+                    remountSubmount(root, e, e.attributes() | attrs);
+                }
+            }
+        }
+        MountSyscalls.mount(null, self, null, propagation.msFlag | (recursive ? MS_REC : 0), null);
     }
 
     private void remountSubmount(Root root, MountEntry e, long attrs) throws IOException {

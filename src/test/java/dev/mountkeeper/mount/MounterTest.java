@@ -78,6 +78,29 @@ class MounterTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("features")
+    void flagsAskedForAreAddedToWhatTheSourceMountsHaveNotSetInTheirPlace(KernelFeatures f) throws Exception {
+        Path src = Files.createDirectories(tmp.resolve("src/sub"));
+        Path root = Files.createDirectories(tmp.resolve("root"));
+        Mounter m = mounter(f);
+        try (Root s = Root.open(tmp.toString()); Root r = Root.open(root.toString())) {
+            Mounted top = mount(m, s, "tmpfs::/src");
+            Mounted sub = mount(m, s, "tmpfs::/src/sub:ro");
+            Mounted rb = mount(m, r, "rbind:" + tmp + "/src:/b:nosuid,nodev");
+            Mounted b = mount(m, r, "bind:" + tmp + "/src/sub:/c:noexec");
+            // A read-only source mount stays read-only, as mount_setattr leaves it, on the classic path too.
+            assertThat(Kernel.mountAt(root + "/b").orElseThrow().flags()).isEqualTo("rw,nosuid,nodev");
+            assertThat(Kernel.mountAt(root + "/b/sub").orElseThrow().flags()).startsWith("ro,nosuid,nodev");
+            assertThat(Kernel.mountAt(root + "/c").orElseThrow().flags()).startsWith("ro").endsWith("noexec");
+            m.unmounter().unmount(r, b);
+            m.unmounter().unmount(r, rb);
+            assertThat(Kernel.mountsBelow(root.toString())).isEmpty();
+            m.unmounter().unmount(s, sub);
+            m.unmounter().unmount(s, top);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("features")
     void devIsMinimalAndItsNodesWork(KernelFeatures f) throws Exception {
         Mounter m = mounter(f);
         try (Root r = Root.open(tmp.toString())) {

@@ -77,6 +77,22 @@ class ProvidersTest {
         assertThat(Kernel.mountsBelow(dir.toString())).isEmpty();
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"", "mount-api"})
+    void nosuidAndNodevReachWhatLiesOnAProvidersMountAndItsReadOnlyFlagStays(String fallback) throws Exception {
+        Path root = Files.createDirectories(dir.resolve("root"));
+        Mounter m = new Mounter(KernelFeatures.current().without(fallback), true, UnmountPolicy.DEFAULT);
+        try (Staging s = staging(); Root r = Root.open(root.toString())) {
+            Mounted n = m.withStager(s).mount(r, MountSpecs.parse("tnested::/n"));
+            assertThat(Kernel.mountsBelow(root.toString())).extracting(e -> e.mountPoint() + " " + e.flags())
+                    .anyMatch(x -> x.startsWith(root.resolve("n") + " ro,nosuid,nodev"))
+                    .anyMatch(x -> x.startsWith(root.resolve("n/sub") + " rw,nosuid,nodev"))
+                    .hasSize(2);
+            m.unmounter().unmount(r, n);
+        }
+        assertThat(Kernel.mountsBelow(dir.toString())).isEmpty();
+    }
+
     @Test
     void badPluginsFailClearlyAndLeaveNothing() throws Exception {
         Path root = Files.createDirectories(dir.resolve("root"));
