@@ -217,33 +217,55 @@ public final class Mounter {
 
     private Mounted filesystem(Root root, MountSpec.Filesystem f, List<Root.Created> created) throws IOException {
         try (Target t = Target.resolve(root, f.dest(), Target.Kind.DIRECTORY, createMountpoints, created)) {
-            MountOptions o = f.options();
-            long attrs = switch (f.fsType()) {
-                case PROC, SYSFS, MQUEUE -> attributes(o, true, true, true);
-                case TMPFS -> attributes(o, true, true, false);
-                case DEVPTS -> attributes(o, true, false, true);
+            Mounted m = freshFilesystem(root, f, t);
+            List<WorkloadMasks.Entry> masks = sandboxing == null ? List.of() : switch (f.fsType()) {
+                case PROC -> WorkloadMasks.PROC;
+                case SYSFS -> WorkloadMasks.SYSFS;
+                case TMPFS, DEVPTS, MQUEUE -> List.of();
             };
-            List<String[]> params = new ArrayList<>();
-            if (o.sizeBytes() != null) params.add(new String[] {"size", Long.toString(o.sizeBytes())});
-            if (o.mode() != null) params.add(new String[] {"mode", "0" + Integer.toOctalString(o.mode())});
-            if (f.fsType() == MountSpec.FsType.DEVPTS) {
-                params.add(new String[] {"ptmxmode", "0666"});
-                params.add(new String[] {"mode", "0620"});
+            if (!masks.isEmpty()) {
+                try (Fd top = openat2(t.parent().get(), t.name(), O_PATH | O_DIRECTORY | O_NOFOLLOW, 0, Root.NO_LINKS)) {
+                    try {
+                        WorkloadMasks.apply(features, top, masks, root.hostPath(t.path()));
+                    } catch (IOException | RuntimeException e) {
+                        detach(top, e);
+                        throw e;
+                    }
+                }
             }
-            Propagation propagation = o.propagation() == null ? Propagation.PRIVATE : o.propagation();
-            PidNamespace pidns = f.fsType() == MountSpec.FsType.PROC && sandboxing != null ? sandboxing.pidns() : null;
-            if (pidns != null && !features.procPidns()) {
-                return new Mounted(f, t.path(), procFromInside(root, t, pidns, propagation));
-            }
-            try {
-                long id = freshOnto(root, f.fsType().word(), f.label(), params, pidns == null ? null : pidns.fd(), t, attrs,
-                        propagation);
-                return new Mounted(f, t.path(), id);
-            } catch (ErrnoException e) {
-                // Assumed but absent (probed where fsopen was not allowed): procfs rejects "pidns".
-                if (pidns == null || !e.syscall().equals("fsconfig") || !e.is(Errno.EINVAL)) throw e;
-                return new Mounted(f, t.path(), procFromInside(root, t, pidns, propagation));
-            }
+            return m;
+        }
+    }
+
+    /** A fresh instance of {@code f}'s filesystem on {@code t}; a workload's sysfs is read-only whatever the options say. */
+    private Mounted freshFilesystem(Root root, MountSpec.Filesystem f, Target t) throws IOException {
+        MountOptions o = f.fsType() == MountSpec.FsType.SYSFS && sandboxing != null
+                ? f.options().withReadOnly(true) : f.options();
+        long attrs = switch (f.fsType()) {
+            case PROC, SYSFS, MQUEUE -> attributes(o, true, true, true);
+            case TMPFS -> attributes(o, true, true, false);
+            case DEVPTS -> attributes(o, true, false, true);
+        };
+        List<String[]> params = new ArrayList<>();
+        if (o.sizeBytes() != null) params.add(new String[] {"size", Long.toString(o.sizeBytes())});
+        if (o.mode() != null) params.add(new String[] {"mode", "0" + Integer.toOctalString(o.mode())});
+        if (f.fsType() == MountSpec.FsType.DEVPTS) {
+            params.add(new String[] {"ptmxmode", "0666"});
+            params.add(new String[] {"mode", "0620"});
+        }
+        Propagation propagation = o.propagation() == null ? Propagation.PRIVATE : o.propagation();
+        PidNamespace pidns = f.fsType() == MountSpec.FsType.PROC && sandboxing != null ? sandboxing.pidns() : null;
+        if (pidns != null && !features.procPidns()) {
+            return new Mounted(f, t.path(), procFromInside(root, t, pidns, propagation));
+        }
+        try {
+            long id = freshOnto(root, f.fsType().word(), f.label(), params, pidns == null ? null : pidns.fd(), t, attrs,
+                    propagation);
+            return new Mounted(f, t.path(), id);
+        } catch (ErrnoException e) {
+            // Assumed but absent (probed where fsopen was not allowed): procfs rejects "pidns".
+            if (pidns == null || !e.syscall().equals("fsconfig") || !e.is(Errno.EINVAL)) throw e;
+            return new Mounted(f, t.path(), procFromInside(root, t, pidns, propagation));
         }
     }
 
