@@ -162,6 +162,12 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--timeout", paramLabel = "SECONDS", description = "Kill the command and everything it started after this long.")
     void timeout(String s) { b.timeout(Durations.parse("--timeout", s)); }
 
+    @Option(names = "--new-session", description = "Run the command in a session of its own (setsid): the default.")
+    void newSession(boolean on) { if (on) b.newSession(true); }
+
+    @Option(names = "--no-new-session", description = "Let the command share the caller's session and terminal (it can then inject input into it).")
+    void shareSession(boolean on) { if (on) b.newSession(false); }
+
     @Option(names = "--keep-caps", description = "Let a command run as root keep its capabilities (by default it has none).")
     void keepCaps(boolean on) { b.keepCapabilities(on); }
 

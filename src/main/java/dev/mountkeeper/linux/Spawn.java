@@ -26,6 +26,7 @@ public record Spawn(String path, List<String> argv, List<String> env, String cwd
     private static final short POSIX_SPAWN_SETPGROUP = 0x02;
     private static final short POSIX_SPAWN_SETSIGDEF = 0x04;
     private static final short POSIX_SPAWN_SETSIGMASK = 0x08;
+    private static final short POSIX_SPAWN_SETSID = 0x80;
     private static final long SPAWN_STRUCT_SIZE = 1024; // larger than glibc's 80 and 336 bytes
     private static final long SIGSET_SIZE = 128;
 
@@ -66,15 +67,20 @@ public record Spawn(String path, List<String> argv, List<String> env, String cwd
      * reset to its default and unblocked in the child.
      */
     public int start() throws ErrnoException {
-        return start(false);
+        return start((short) 0);
     }
 
     /** The same, the child leading a process group of its own (so that all it starts can be killed at once). */
     public int startInOwnGroup() throws ErrnoException {
-        return start(true);
+        return start(POSIX_SPAWN_SETPGROUP);
     }
 
-    private int start(boolean ownGroup) throws ErrnoException {
+    /** The same, the child leading a session of its own: no controlling terminal, none of the caller's to write into. */
+    public int startInNewSession() throws ErrnoException {
+        return start(POSIX_SPAWN_SETSID);
+    }
+
+    private int start(short extraFlags) throws ErrnoException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment fa = a.allocate(SPAWN_STRUCT_SIZE, 16);
             MemorySegment attr = a.allocate(SPAWN_STRUCT_SIZE, 16);
@@ -95,7 +101,7 @@ public record Spawn(String path, List<String> argv, List<String> env, String cwd
                 int ignored = (int) SIGFILLSET.invokeExact(all) | (int) SIGEMPTYSET.invokeExact(none);
                 check((int) ATTR_SIGDEFAULT.invokeExact(attr, all), "posix_spawnattr_setsigdefault");
                 check((int) ATTR_SIGMASK.invokeExact(attr, none), "posix_spawnattr_setsigmask");
-                short flags = (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (ownGroup ? POSIX_SPAWN_SETPGROUP : 0));
+                short flags = (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | extraFlags);
                 check((int) ATTR_FLAGS.invokeExact(attr, flags),
                         "posix_spawnattr_setflags");
                 MemorySegment pid = a.allocate(JAVA_INT);

@@ -28,10 +28,12 @@ import java.util.Objects;
  * @param hostname  the UTS namespace's hostname, or null to keep the host's name
  * @param timeout   kill the whole process tree after this long, or null for no limit
  * @param keepCapabilities  let a command run as root keep its capabilities (by default it has none)
+ * @param newSession  start the command in a session of its own (setsid), so that it has no
+ *                  controlling terminal and cannot push input into the caller's (TIOCSTI); the default
  */
 public record Sandbox(String root, String rootBeneath, List<Op> ops, List<String> command, Map<String, String> env, String chdir,
                       Namespaces namespaces, String hostname, Duration timeout, Stdio stdio,
-                      boolean keepCapabilities) {
+                      boolean keepCapabilities, boolean newSession) {
     /** Namespaces beyond the mount and pid namespaces every sandbox has. */
     public record Namespaces(boolean net, boolean ipc, boolean uts) {
         public static final Namespaces DEFAULT = new Namespaces(false, true, true);
@@ -86,6 +88,7 @@ public record Sandbox(String root, String rootBeneath, List<Op> ops, List<String
         private Duration timeout;
         private Stdio stdio = Stdio.INHERIT;
         private boolean keepCapabilities;
+        private boolean newSession = true;
 
         public Builder root(String hostDir) { root = hostDir; rootBeneath = null; return this; }
 
@@ -176,9 +179,12 @@ public record Sandbox(String root, String rootBeneath, List<Op> ops, List<String
 
         public Builder keepCapabilities(boolean keep) { keepCapabilities = keep; return this; }
 
+        /** Off: the command shares the caller's session and terminal (and can inject input into it). */
+        public Builder newSession(boolean on) { newSession = on; return this; }
+
         public Sandbox build() {
             return new Sandbox(root, rootBeneath, ops, command, env, chdir, new Namespaces(net, ipc, uts), hostname, timeout, stdio,
-                    keepCapabilities);
+                    keepCapabilities, newSession);
         }
     }
 }

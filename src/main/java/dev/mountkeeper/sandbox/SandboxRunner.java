@@ -21,7 +21,8 @@ public final class SandboxRunner {
         for (Class<?> c : new Class<?>[] {dev.mountkeeper.linux.Spawn.class, ErrnoException.class,
                 dev.mountkeeper.linux.Errno.class, ProcessSyscalls.class, Capabilities.class,
                 dev.mountkeeper.linux.NamespaceSyscalls.class, dev.mountkeeper.linux.MountSyscalls.class,
-                dev.mountkeeper.linux.Quote.class}) {
+                dev.mountkeeper.linux.Quote.class, dev.mountkeeper.linux.CapabilitySyscalls.class,
+                dev.mountkeeper.linux.CapabilitySyscalls.Sets.class}) {
             try {
                 Class.forName(c.getName(), true, c.getClassLoader());
             } catch (ClassNotFoundException e) {

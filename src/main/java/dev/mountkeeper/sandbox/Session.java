@@ -3,6 +3,7 @@ package dev.mountkeeper.sandbox;
 import static dev.mountkeeper.linux.FileSyscalls.*;
 import static dev.mountkeeper.linux.NamespaceSyscalls.*;
 
+import dev.mountkeeper.linux.CapabilitySyscalls;
 import dev.mountkeeper.linux.Errno;
 import dev.mountkeeper.linux.ErrnoException;
 import dev.mountkeeper.linux.Fd;
@@ -29,19 +30,16 @@ import java.util.Map;
 
 /**
  * One run, start to end, on its own platform thread (see linux-mount-facts.md): unshare the mount,
- * pid and other namespaces for this thread only, start PID 1, build the root on BASE in the new
+ * pid and other namespaces for this thread only, start PID 1, build the root in this process's {@link Workspace} in the new
  * mount namespace, pivot into it, spawn the command, step back into the host's mount namespace,
  * wait. The mounts exist only in the sandbox's namespace, which dies with its last process: there
  * is nothing to unmount, and nothing can leak, even if we are killed.
  */
 final class Session {
-    /**
-     * Where the new root is built, in the sandbox's own mount namespace only: an empty directory
-     * of ours, so that covering it hides nothing this JVM may still load classes from.
-     */
-    private static final String BASE = UserNamespace.baseDirectory();
-    /** Where providers mount before the root exists (a private tmpfs, in the sandbox's namespace only). */
-    private static final String STAGING = BASE.replace("-root-", "-staging-");
+    private static final int LOCKED_SECUREBITS = CapabilitySyscalls.SECBIT_NOROOT | CapabilitySyscalls.SECBIT_NOROOT_LOCKED
+            | CapabilitySyscalls.SECBIT_NO_SETUID_FIXUP | CapabilitySyscalls.SECBIT_NO_SETUID_FIXUP_LOCKED
+            | CapabilitySyscalls.SECBIT_KEEP_CAPS_LOCKED | CapabilitySyscalls.SECBIT_NO_CAP_AMBIENT_RAISE
+            | CapabilitySyscalls.SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
 
     private final Sandbox sandbox;
     private final Mounter mounter;
@@ -72,6 +70,9 @@ final class Session {
         ErrnoException spawnFailure = null;
         try {
             openStdio(stdio, borrowed);
+            // Where the new root is built, in the sandbox's own mount namespace only: an empty directory
+            // of ours, so that covering it hides nothing this JVM may still load classes from.
+            Workspace workspace = Workspace.get();
             // In a user namespace the kernel makes sysfs only for a network namespace of that user
             // namespace: a rootless sandbox with /sys gets its own network namespace.
             boolean net = sandbox.namespaces().net() || (UserNamespace.isNested() && hasSysfs());
@@ -84,21 +85,20 @@ final class Session {
                 init = Init.start();
                 // Nothing we mount may propagate back to the host, whatever its "/" is.
                 MountSyscalls.mount(null, "/", null, MountSyscalls.MS_REC | MountSyscalls.MS_PRIVATE, null);
-                UserNamespace.checkBase(BASE);
                 // Opened in the new namespace (open_tree clones only mounts of the caller's own), and
-                // before the new root covers BASE.
+                // before the new root covers the workspace.
                 sources.openAll(sandbox);
                 if (sandbox.hostname() != null) ProcessSyscalls.sethostname(sandbox.hostname());
                 Spawn command;
                 try (Fd pidns = openat(AT_FDCWD, "/proc/" + init.pid + "/ns/pid", O_RDONLY, 0)) {
                     Map<Integer, Fd> all = new HashMap<>(stdio);
                     all.putAll(borrowed);
-                    command = buildRoot(sources, new ProcNamespace(pidns), all);
+                    command = buildRoot(workspace, sources, new ProcNamespace(pidns), all);
                 }
                 // From the pivot to the step back, this thread sees the sandbox's files only: it cannot
                 // load a class, so it does no more than these few preloaded calls.
                 init.awaitRunning();
-                pivot();
+                pivot(workspace.root());
                 if (!sandbox.keepCapabilities() && !thread.capsDropped) {
                     thread.retiring = true; // until all are gone: a thread with some left must not be reused
                     dropCapabilities();
@@ -106,7 +106,7 @@ final class Session {
                     thread.retiring = false;
                 }
                 try {
-                    child = command.start();
+                    child = sandbox.newSession() ? command.startInNewSession() : command.start();
                 } catch (ErrnoException e) {
                     spawnFailure = e;
                 }
@@ -172,23 +172,25 @@ final class Session {
     }
 
     /**
-     * The root on BASE (a tmpfs, or a bind of the given directory), then every step in order;
+     * The root on the workspace's root (a tmpfs, or a bind of the given directory), then every step in order;
      * returns the command, found and checked in that root.
      */
-    private Spawn buildRoot(Sources sources, ProcNamespace pidns, Map<Integer, Fd> stdio) throws IOException {
+    private Spawn buildRoot(Workspace workspace, Sources sources, ProcNamespace pidns, Map<Integer, Fd> stdio)
+            throws IOException {
+        String base = workspace.root();
         MountOptions tmpfsOptions = new MountOptions(false, false, false, false, Propagation.PRIVATE, false, false,
                 null, 0755);
         MountOptions bindOptions = new MountOptions(false, false, false, false, Propagation.PRIVATE, true, false,
                 null, null);
-        try (Premounts premounts = Premounts.stage(sandbox, mounter.features(), STAGING)) {
+        try (Premounts premounts = Premounts.stage(sandbox, mounter.features(), workspace.staging())) {
             Mounter m = mounter.inSandbox(new Mounter.Sandboxing(sources, pidns, !UserNamespace.isNested())).withStager(premounts);
             try (Root host = Root.open("/")) {
                 MountSpec rootSpec = sandbox.root() == null
-                        ? new MountSpec.Filesystem(MountSpec.FsType.TMPFS, "mountkeeper-root", BASE, tmpfsOptions)
-                        : new MountSpec.Bind(MountSpec.BindType.BIND, sources.rootPath, BASE, bindOptions);
+                        ? new MountSpec.Filesystem(MountSpec.FsType.TMPFS, "mountkeeper-root", base, tmpfsOptions)
+                        : new MountSpec.Bind(MountSpec.BindType.BIND, sources.rootPath, base, bindOptions);
                 m.mount(host, rootSpec);
             }
-            try (Root root = Root.open(BASE)) {
+            try (Root root = Root.open(base)) {
                 for (Op op : sandbox.ops()) {
                     switch (op) {
                         case Op.Mount mount -> m.mount(root, mount.spec());
@@ -201,8 +203,8 @@ final class Session {
     }
 
     /** pivot_root(".", ".") in the new root, then detach the old one: the host's tree is gone from here. */
-    private static void pivot() throws ErrnoException {
-        try (Fd newRoot = openat(AT_FDCWD, BASE, O_PATH | O_DIRECTORY, 0)) {
+    private static void pivot(String base) throws ErrnoException {
+        try (Fd newRoot = openat(AT_FDCWD, base, O_PATH | O_DIRECTORY, 0)) {
             fchdir(newRoot);
         }
         NamespaceSyscalls.pivotRoot(".", ".");
@@ -212,7 +214,14 @@ final class Session {
         }
     }
 
-    /** Only the command loses them: the bounding set and no_new_privs are this thread's, and it ends with the run. */
+    /**
+     * Leaves the command none: a root execve gives it the bounding set plus the inheritable set (a
+     * runner started with inheritable capabilities, as some container engines and PAM set up,
+     * would pass them on), and the ambient set. So the bounding, inheritable and ambient sets are
+     * emptied, and the securebits are locked so that uid 0 gains nothing by exec and nothing can
+     * raise ambient capabilities again. This thread keeps its own effective and permitted sets (it
+     * still has to step back into its namespaces), and serves only such runs from now on.
+     */
     private static void dropCapabilities() throws ErrnoException {
         for (int cap = 0; cap <= Capabilities.LAST; cap++) {
             try {
@@ -223,6 +232,9 @@ final class Session {
             }
         }
         ProcessSyscalls.prctl(ProcessSyscalls.PR_CAP_AMBIENT, ProcessSyscalls.PR_CAP_AMBIENT_CLEAR_ALL, 0);
+        CapabilitySyscalls.Sets own = CapabilitySyscalls.capget();
+        CapabilitySyscalls.capset(new CapabilitySyscalls.Sets(own.effective(), own.permitted(), 0));
+        ProcessSyscalls.prctl(CapabilitySyscalls.PR_SET_SECUREBITS, LOCKED_SECUREBITS, 0);
         ProcessSyscalls.prctl(ProcessSyscalls.PR_SET_NO_NEW_PRIVS, 1, 0);
     }
 
