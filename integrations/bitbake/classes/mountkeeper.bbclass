@@ -1,6 +1,7 @@
 # mountkeeper.bbclass: mounts that tasks share, reference-counted by the mountkeeper daemon.
 #
-#   INHERIT += "mountkeeper"        (local.conf), or "inherit mountkeeper" in a recipe or class
+#   INHERIT += "mountkeeper"
+#       in local.conf, or "inherit mountkeeper" in a recipe or class
 #
 #   do_rootfs[mounts] = "proc::${ROOTFSDIR}/proc rbind:/sys:${ROOTFSDIR}/sys bind:${DL_DIR}:${ROOTFSDIR}/downloads"
 #       Mount specs, TYPE:SOURCE:DEST[:OPTIONS], as "mountkeeper acquire" takes them; Isar's
@@ -11,6 +12,13 @@
 #       No automatic acquire and release: call mountkeeper_acquire(d) and mountkeeper_release(d)
 #       (optionally with a list of specs) when the task wants them.
 #
+# BitBake empties a task's [cleandirs] with rm -rf when the task body starts, after its prefuncs
+# have mounted, and rm -rf goes through mounts: a [mounts] target inside one of the task's
+# [cleandirs] is refused at parse time (use [mounts-noauto] and acquire after the clean). Before
+# a task's [cleandirs] are emptied, and before do_clean, do_cleansstate, do_cleanall and rm_work
+# delete ${WORKDIR}, the task fails if anything is mounted below what would be deleted. The
+# task's [dirs] are created before its mounts are acquired (BitBake would create them later).
+#
 # References belong to the task's process (BitBake forks one per task). The daemon releases them
 # when that process ends, however it ends: a failed task skips its postfuncs, and a SIGKILLed one
 # runs nothing at all. The TaskFailed handler below only makes the release prompt. The context is
@@ -19,13 +27,28 @@
 
 MOUNTKEEPER_SOCKET ??= "/run/mountkeeper/daemon.sock"
 MOUNTKEEPER_CONTEXT ??= "${TMPDIR}"
-# Seconds to keep trying while the daemon is unreachable (restarting, say).
-MOUNTKEEPER_WAIT ??= "60"
+# Seconds to keep trying while the daemon's socket is missing or refuses connections (a daemon
+# restarted without systemd's socket activation, say); 0: fail at once, saying what to check.
+MOUNTKEEPER_WAIT ??= "0"
+# "1": sweep the context (unmount what no live task holds) once when a build first acquires, and
+# at its end if it acquired anything; "0": never.
 MOUNTKEEPER_SWEEP ??= "1"
+
+# None of these may change a task's signature: the build's name and the machine's socket and wait
+# differ from one build or machine to the next, and a changed basehash fails the build.
+mountkeeper_call[vardepsexclude] = "MOUNTKEEPER_SOCKET MOUNTKEEPER_WAIT"
+mountkeeper_holder[vardepsexclude] = "BUILDNAME"
+mountkeeper_specs[vardepsexclude] = "BB_CURRENTTASK"
+mountkeeper_acquire[vardepsexclude] = "MOUNTKEEPER_CONTEXT MOUNTKEEPER_SWEEP"
+mountkeeper_acquired_marker[vardepsexclude] = "TMPDIR BUILDNAME"
+mountkeeper_release[vardepsexclude] = "MOUNTKEEPER_CONTEXT"
+mountkeeper_sweep[vardepsexclude] = "MOUNTKEEPER_CONTEXT BUILDNAME MOUNTKEEPER_SWEEP TMPDIR"
+mountkeeper_prefunc[vardepsexclude] = "BB_CURRENTTASK"
+mountkeeper_guard_deletes[vardepsexclude] = "BB_CURRENTTASK"
 
 def mountkeeper_call(d, method, path, body=None):
     """One request to the daemon; returns the decoded JSON answer, or fails the task with the daemon's reason."""
-    import http.client, json, socket, time
+    import http.client, json, os, socket, time
 
     class UnixConnection(http.client.HTTPConnection):
         def __init__(self, path, timeout):
@@ -43,8 +66,11 @@ def mountkeeper_call(d, method, path, body=None):
             self.sock = s
 
     sock = d.getVar('MOUNTKEEPER_SOCKET')
-    deadline = time.monotonic() + float(d.getVar('MOUNTKEEPER_WAIT') or 60)
+    deadline = time.monotonic() + float(d.getVar('MOUNTKEEPER_WAIT') or 0)
     payload = json.dumps(body).encode() if body is not None else None
+    hint = ("is the daemon running? (systemctl status mountkeeper.socket mountkeeper.service; "
+            "MOUNTKEEPER_SOCKET names another socket, MOUNTKEEPER_WAIT waits for it)")
+    said = False
     while True:
         conn = UnixConnection(sock, 600)
         try:
@@ -53,11 +79,24 @@ def mountkeeper_call(d, method, path, body=None):
             r = conn.getresponse()
             status, data = r.status, r.read()
             break
-        except (ConnectionError, FileNotFoundError, http.client.RemoteDisconnected, BrokenPipeError) as e:
-            # The daemon is away (restarting, say). Requests are idempotent per holder: retrying is safe.
-            if time.monotonic() > deadline:
-                bb.fatal("mountkeeper: cannot reach the daemon at %s: %s" % (sock, e))
+        except PermissionError:
+            bb.fatal("mountkeeper: the daemon's socket %s is not writable for uid %d; the socket unit's "
+                     "SocketMode or SocketGroup decides who may use it" % (sock, os.getuid()))
+        except (FileNotFoundError, ConnectionRefusedError) as e:
+            # No daemon at that socket (yet): fail at once, unless told to wait for a restart.
+            if time.monotonic() >= deadline:
+                bb.fatal("mountkeeper: cannot reach the daemon at %s: %s; %s" % (sock, e.strerror or e, hint))
+            if not said:
+                bb.note("mountkeeper: waiting up to %ss for the daemon at %s (%s)" % (d.getVar('MOUNTKEEPER_WAIT'), sock, e.strerror or e))
+                said = True
             time.sleep(0.1)
+        except (ConnectionError, http.client.RemoteDisconnected, BrokenPipeError) as e:
+            # The daemon went away mid-request (it restarts). Requests are idempotent per holder.
+            if time.monotonic() >= deadline + 10:
+                bb.fatal("mountkeeper: the daemon at %s keeps dropping the connection: %s" % (sock, e))
+            time.sleep(0.1)
+        except OSError as e:
+            bb.fatal("mountkeeper: cannot connect to the daemon at %s: %s" % (sock, e.strerror or e))
         finally:
             conn.close()
     try:
@@ -74,14 +113,81 @@ def mountkeeper_specs(d, task=None):
         task = 'do_' + task
     return (d.getVarFlag(task, 'mounts') or '').split()
 
+def mountkeeper_split_spec(spec):
+    """A spec's fields, TYPE, SOURCE, DEST[, OPTIONS], with \\: and \\\\ read as ':' and '\\'."""
+    fields, cur, i = [], '', 0
+    while i < len(spec):
+        if spec[i] == '\\' and i + 1 < len(spec):
+            cur += spec[i + 1]
+            i += 2
+            continue
+        if spec[i] == ':':
+            fields.append(cur)
+            cur = ''
+        else:
+            cur += spec[i]
+        i += 1
+    return fields + [cur]
+
+def mountkeeper_below(path, top):
+    import os
+    path, top = os.path.normpath(path), os.path.normpath(top)
+    return path == top or path.startswith(top.rstrip('/') + '/')
+
+def mountkeeper_check_cleandirs(d, task):
+    """At parse time: a [mounts] target inside the task's [cleandirs] would be deleted through."""
+    cleandirs = (d.getVarFlag(task, 'cleandirs') or '').split()
+    for spec in mountkeeper_specs(d, task):
+        fields = mountkeeper_split_spec(spec)
+        if len(fields) < 3:
+            continue  # the daemon says what is wrong with it
+        for c in cleandirs:
+            if mountkeeper_below(fields[2], c):
+                bb.fatal("mountkeeper: %s: the [mounts] target %s lies in %s, one of the task's [cleandirs]: "
+                         "BitBake empties it with rm -rf after the prefuncs have mounted, and would delete through "
+                         "the mount (a bind's source included). Set %s[mounts-noauto] = \"1\" and call "
+                         "mountkeeper_acquire(d) in the task body, after the clean" % (task, fields[2], c, task))
+
+def mountkeeper_deleted_dirs(d, task):
+    """What BitBake deletes when this task starts: its [cleandirs]; ${WORKDIR} for the clean tasks and rm_work."""
+    dirs = (d.getVarFlag(task, 'cleandirs') or '').split()
+    if task in ('do_clean', 'do_cleansstate', 'do_cleanall', 'do_rm_work', 'do_rm_work_all'):
+        dirs.append(d.getVar('WORKDIR') or '')
+    return [x for x in dirs if x]
+
+def mountkeeper_guard_deletes(d, task=None):
+    """Fails the task if anything is mounted below what it is about to delete: rm -rf would go through it."""
+    import os
+    task = task or 'do_' + (d.getVar('BB_CURRENTTASK') or '')
+    dirs = mountkeeper_deleted_dirs(d, task)
+    if not dirs:
+        return
+    with open('/proc/self/mountinfo') as f:
+        points = [l.split()[4].encode().decode('unicode_escape') for l in f]
+    for top in dirs:
+        inside = sorted(p for p in points if mountkeeper_below(p, top) and os.path.normpath(p) != os.path.normpath(top))
+        if inside:
+            bb.fatal("mountkeeper: %s would delete %s, but %s %s mounted below it (rm -rf would delete through "
+                     "them); release them first (mountkeeper status; mountkeeper release or sweep)"
+                     % (task, top, ", ".join(inside), "is" if len(inside) == 1 else "are"))
+
 def mountkeeper_holder(d):
     import os
     return {"pid": os.getpid(), "build_id": d.getVar('BUILDNAME') or ''}
+
+def mountkeeper_acquired_marker(d):
+    import os
+    return os.path.join(d.getVar('TMPDIR'), '.mountkeeper-acquired-' + (d.getVar('BUILDNAME') or ''))
 
 def mountkeeper_acquire(d, specs=None, task=None):
     specs = mountkeeper_specs(d, task) if specs is None else list(specs)
     if not specs:
         return None
+    if d.getVar('MOUNTKEEPER_SWEEP') == '1':
+        # The build's first acquire sweeps what an earlier build left (once, whoever comes first);
+        # the marker tells BuildCompleted that this build has something to sweep at its end.
+        mountkeeper_sweep(d, 'start')
+        open(mountkeeper_acquired_marker(d), 'a').close()
     answer = mountkeeper_call(d, 'POST', '/v1/acquire', {
         "context": d.getVar('MOUNTKEEPER_CONTEXT'), "holder": mountkeeper_holder(d), "specs": specs})
     for a in answer.get("actions", []):
@@ -114,7 +220,14 @@ def mountkeeper_sweep(d, phase):
     return answer
 
 python mountkeeper_prefunc() {
+    # BitBake would make [dirs] only when the task body starts; a target or source may be one.
+    for x in (d.getVarFlag('do_' + d.getVar('BB_CURRENTTASK'), 'dirs') or '').split():
+        bb.utils.mkdirhier(x)
     mountkeeper_acquire(d)
+}
+
+python mountkeeper_guard_prefunc() {
+    mountkeeper_guard_deletes(d)
 }
 
 python mountkeeper_postfunc() {
@@ -122,20 +235,31 @@ python mountkeeper_postfunc() {
 }
 
 addhandler mountkeeper_eventhandler
-mountkeeper_eventhandler[eventmask] = "bb.event.BuildStarted bb.event.BuildCompleted bb.build.TaskFailed"
+mountkeeper_eventhandler[eventmask] = "bb.event.BuildCompleted bb.build.TaskFailed bb.build.TaskFailedSilent"
 python mountkeeper_eventhandler() {
+    import os
     d = e.data
-    if isinstance(e, bb.build.TaskFailed):
+    if isinstance(e, (bb.build.TaskFailed, bb.build.TaskFailedSilent)):
         # Postfuncs were skipped; the daemon would release when this process ends anyway.
         if d.getVarFlag(e.task, 'mounts'):
             mountkeeper_release(d, all=True)
     elif d.getVar('MOUNTKEEPER_SWEEP') == '1':
-        mountkeeper_sweep(d, 'start' if isinstance(e, bb.event.BuildStarted) else 'end')
+        # Only a build that acquired contacts the daemon at its end: one without [mounts] never does.
+        marker = mountkeeper_acquired_marker(d)
+        if os.path.exists(marker):
+            mountkeeper_sweep(d, 'end')
+            try:
+                os.unlink(marker)
+            except FileNotFoundError:
+                pass  # another multiconfig's handler took it
 }
 
 python __anonymous() {
     for task in (d.getVar('__BBTASKS', False) or []):
+        if mountkeeper_deleted_dirs(d, task):
+            d.prependVarFlag(task, 'prefuncs', 'mountkeeper_guard_prefunc ')
         if d.getVarFlag(task, 'mounts') and d.getVarFlag(task, 'mounts-noauto') != '1':
+            mountkeeper_check_cleandirs(d, task)
             d.prependVarFlag(task, 'prefuncs', 'mountkeeper_prefunc ')
             d.appendVarFlag(task, 'postfuncs', ' mountkeeper_postfunc')
 }

@@ -6,11 +6,22 @@ BitBake's semantics: each task in its own forked process (setsid), prefuncs, the
 postfuncs, which are skipped when the task fails; TaskStarted, TaskSucceeded and TaskFailed are
 fired in the task's process, where class event handlers run; SIGTERM makes the task fail (its
 handlers run), SIGKILL runs nothing. BuildStarted and BuildCompleted are fired per multiconfig.
+
+Two behaviours of real BitBake (lib/bb/build.py, bb/siggen.py) that a class can get wrong:
+- exec_func empties a function's [cleandirs] (rm -rf, which goes through mounts) and makes its
+  [dirs] when that function runs: for the task's own flags, after the prefuncs.
+- The worker computes each task's basehash again, with BUILDNAME (and the rest of the build's
+  variables) set, and fails the build ("the basehash value changed") if it differs from the one
+  computed at parse time. A basehash covers the task's functions and prefuncs/postfuncs, the
+  functions they call and the variables they read with d.getVar, less [vardepsexclude].
 """
+
+import hashlib
 
 import os
 import re
 import signal
+import subprocess
 import sys
 import textwrap
 import time
@@ -78,6 +89,11 @@ def _bb_module(log):
     bb.debug = lambda lvl, *m: log.append(("debug", " ".join(str(x) for x in m)))
     bb.fatal = fatal
     bb.BBHandledException = BBHandledException
+    utils = types.ModuleType("bb.utils")
+    utils.mkdirhier = lambda p: os.makedirs(p, exist_ok=True)
+    # As bb.utils.remove(path, recurse=True): rm -rf, which deletes through any mount below.
+    utils.remove = lambda p, recurse=False: subprocess.check_call(["rm", "-rf" if recurse else "-f", p])
+    bb.utils = utils
     event = types.ModuleType("bb.event")
     build = types.ModuleType("bb.build")
 
@@ -105,8 +121,12 @@ def _bb_module(log):
     class TaskFailed(TaskBase):
         pass
 
+    class TaskFailedSilent(TaskBase):
+        pass
+
     event.Event, event.BuildStarted, event.BuildCompleted = Event, BuildStarted, BuildCompleted
     build.TaskStarted, build.TaskSucceeded, build.TaskFailed = TaskStarted, TaskSucceeded, TaskFailed
+    build.TaskFailedSilent = TaskFailedSilent
     bb.event, bb.build = event, build
     return bb
 
@@ -124,6 +144,8 @@ class BitBake:
         sys.modules.setdefault("bb", self.bb)
         self.namespace = {"bb": self.bb, "os": os}
         self.pyfuncs = {}
+        self.sources = {}  # function name -> its text, for signatures
+        self.basehashes = {}
         self.handlers = []
         self.anonymous = []
         self.d.setVar("__BBTASKS", [])
@@ -144,6 +166,7 @@ class BitBake:
                 while j < len(lines) and (not lines[j].strip() or lines[j][0] in " \t"):
                     j += 1
                 exec(compile("\n".join(lines[i:j]), path, "exec"), self.namespace)
+                self.sources[re.match(r"def\s+([A-Za-z0-9_]+)", line).group(1)] = "\n".join(lines[i:j])
                 i = j
                 continue
             m = re.match(r"python\s*([A-Za-z0-9_]*)\s*\(\)\s*\{\s*$", line)
@@ -157,6 +180,7 @@ class BitBake:
                     self.anonymous.append(body)
                 else:
                     self.pyfuncs[name] = compile(body, "%s:%s" % (path, name), "exec")
+                    self.sources[name] = body
                 i = j + 1
                 continue
             m = re.match(r"addhandler\s+(\S+)$", s)
@@ -185,10 +209,38 @@ class BitBake:
     def finalize(self):
         for body in self.anonymous:
             exec(compile(body, "anonymous", "exec"), dict(self.namespace, d=self.d))
+        # Parse time: the build's own variables (BUILDNAME, DATETIME) are not set yet.
+        parse = self.d.createCopy()
+        for v in ("BUILDNAME", "DATETIME"):
+            parse.vars.pop(v, None)
+        for task in self.d.getVar("__BBTASKS", False):
+            self.basehashes[task] = self.basehash(task, parse)
 
+    def basehash(self, task, d):
+        """What the task's signature covers, as bb.siggen does: functions, what they call and read."""
+        h = hashlib.sha256()
+        todo = [task] + (d.getVarFlag(task, "prefuncs", False) or "").split() + (d.getVarFlag(task, "postfuncs", False) or "").split()
+        seen = set()
+        while todo:
+            f = todo.pop()
+            if f in seen:
+                continue
+            seen.add(f)
+            text = self.sources.get(f, "")
+            h.update(("%s=%s\n" % (f, text)).encode())
+            excluded = set((d.getVarFlag(f, "vardepsexclude", False) or "").split())
+            for v in sorted(set(re.findall(r"""d\.getVar(?:Flag)?\(\s*['"]([A-Za-z0-9_\-]+)['"]""", text)) - excluded):
+                h.update(("%s=%r\n" % (v, d.getVar(v))).encode())
+            todo.extend(n for n in self.sources if n not in seen and re.search(r"\b%s\(" % re.escape(n), text))
+        return h.hexdigest()
     # -- running -------------------------------------------------------------------------------
     def exec_func(self, name, d):
         self._record("func " + name)
+        for c in (d.getVarFlag(name, "cleandirs") or "").split():
+            self.bb.utils.remove(c, True)
+            self.bb.utils.mkdirhier(c)
+        for x in (d.getVarFlag(name, "dirs") or "").split():
+            self.bb.utils.mkdirhier(x)
         if name in self.pyfuncs:
             exec(self.pyfuncs[name], dict(self.namespace, d=d))
         else:
@@ -226,6 +278,10 @@ class BitBake:
             raise SystemExit("SIGTERM")
 
         signal.signal(signal.SIGTERM, sigterm)
+        if task in self.basehashes and self.basehash(task, d) != self.basehashes[task]:
+            self._record("basehash changed %s" % task)
+            self.log.append(("error", "%s: the basehash value changed from parse time; the metadata is not deterministic" % task))
+            return 1
         self.fire(self.bb.build.TaskStarted(task), d)
         try:
             for f in (d.getVarFlag(task, "prefuncs") or "").split():

@@ -218,6 +218,10 @@ class BBClassTest(unittest.TestCase):
             mcs = [self.finish(self.bitbake(mc)) for mc in ("", "mc1", "mc2")]
             for b in mcs:
                 b.fire(b.bb.event.BuildStarted(), b.d)
+            self.assertIn(os.path.join(self.rootfs, "proc"), self.our_mounts(), "BuildStarted contacts nobody")
+            for b in mcs:  # each multiconfig's first acquire: only the first sweeps
+                b.namespace["mountkeeper_acquire"](b.d, specs=["tmpfs::" + self.rootfs + "/other"])
+                b.namespace["mountkeeper_release"](b.d, specs=["tmpfs::" + self.rootfs + "/other"])
             notes = [m for b in mcs for kind, m in b.log if kind == "note" and "sweep" in m]
             self.assertEqual(1, len(notes), notes)
             self.assertIn("unmounted " + self.rootfs + "/proc", notes[0])
@@ -229,6 +233,104 @@ class BBClassTest(unittest.TestCase):
         finally:
             os.kill(stray, signal.SIGKILL)
             os.waitpid(stray, 0)
+
+    def test_a_build_without_mounts_never_contacts_the_daemon(self):
+        b = self.bitbake()
+        b.d.setVar("MOUNTKEEPER_SOCKET", os.path.join(self.dir, "no-daemon.sock"))
+        b.add_task("do_build", lambda d: None)
+        self.finish(b)
+        b.fire(b.bb.event.BuildStarted(), b.d)
+        self.assertEqual(0, b.run_task("do_build"))
+        b.fire(b.bb.event.BuildCompleted(), b.d)
+        self.assertEqual([], [m for kind, m in b.log if kind == "fatal"])
+
+    def test_daemon_down_fails_at_once_naming_the_socket_and_the_unit(self):
+        b = self.finish(self.bitbake())
+        sock = "/tmp/mk-no-daemon-%d.sock" % os.getpid()
+        b.d.setVar("MOUNTKEEPER_SOCKET", sock)
+        started = time.monotonic()
+        with self.assertRaises(b.bb.BBHandledException) as e:
+            b.namespace["mountkeeper_acquire"](b.d, specs=["proc::" + self.rootfs + "/proc"])
+        self.assertLess(time.monotonic() - started, 5)
+        self.assertIn("cannot reach the daemon at " + sock, str(e.exception))
+        self.assertIn("mountkeeper.socket", str(e.exception))
+
+    def test_a_target_in_the_tasks_cleandirs_is_refused_at_parse_time(self):
+        b = self.bitbake()
+        b.add_task("do_rootfs", lambda d: None, mounts=self.specs, cleandirs="${ROOTFSDIR}")
+        with self.assertRaises(b.bb.BBHandledException) as e:
+            self.finish(b)
+        self.assertIn("do_rootfs", str(e.exception))
+        self.assertIn("[cleandirs]", str(e.exception))
+        self.assertIn("do_rootfs[mounts-noauto]", str(e.exception))
+        self.assertTrue(os.path.exists(os.path.join(self.dl, "file.tar")))
+
+    def test_nothing_is_deleted_through_a_mount_another_task_holds(self):
+        a_ready, a_done = os.path.join(self.dir, "a-ready"), os.path.join(self.dir, "a-done")
+
+        def do_holder(d):
+            open(a_ready, "w").close()
+            wait_until(lambda: os.path.exists(a_done), 30, "the cleaner")
+
+        b = self.bitbake()
+        b.add_task("do_holder", do_holder, mounts="bind:${DL_DIR}:${ROOTFSDIR}/downloads")
+        b.add_task("do_rootfs", lambda d: None, cleandirs="${ROOTFSDIR}")
+        b.add_task("do_clean", lambda d: b.bb.utils.remove(d.getVar("WORKDIR"), True))
+        b.d.setVar("WORKDIR", self.rootfs)
+        self.finish(b)
+        pa = b.start_task("do_holder")
+        wait_until(lambda: os.path.exists(a_ready), 15, "the holder")
+        self.assertEqual(1, b.run_task("do_rootfs"))
+        self.assertEqual(1, b.run_task("do_clean"))
+        self.assertTrue(os.path.exists(os.path.join(self.dl, "file.tar")), "the download cache was deleted through the bind")
+        open(a_done, "w").close()
+        self.assertEqual(0, bbharness.wait(pa))
+        self.assertEqual(0, b.run_task("do_rootfs"))  # nothing mounted any more: the clean goes ahead
+        self.assertTrue(os.path.exists(os.path.join(self.dl, "file.tar")))
+
+    def test_isar_rootfs_install_cleans_then_acquires_with_noauto(self):
+        seen = []
+
+        def do_rootfs_install(d):
+            # BitBake has emptied ${ROOTFSDIR} ([cleandirs]); the task makes its tree, then mounts.
+            for sub in ("proc", "sys", "downloads"):
+                os.makedirs(os.path.join(self.rootfs, sub))
+            bk.namespace["mountkeeper_acquire"](d)
+            try:
+                seen.append(os.path.exists(os.path.join(self.rootfs, "downloads", "file.tar")))
+            finally:
+                bk.namespace["mountkeeper_release"](d)
+            if seen != [True]:
+                raise RuntimeError("saw %r" % seen)
+
+        bk = self.bitbake()
+        bk.add_task("do_rootfs_install", do_rootfs_install, mounts=self.specs, mounts_noauto="1", cleandirs="${ROOTFSDIR}")
+        self.finish(bk)
+        self.assertEqual(0, bk.run_task("do_rootfs_install"))
+        self.assertTrue(os.path.exists(os.path.join(self.dl, "file.tar")))
+        self.assertEqual([], self.our_mounts())
+
+    def test_signatures_do_not_depend_on_the_build_or_the_machine(self):
+        b = self.bitbake()
+        b.add_task("do_rootfs", lambda d: None, mounts="proc::${ROOTFSDIR}/proc")
+        self.finish(b)
+        self.assertEqual(0, b.run_task("do_rootfs"))
+        self.assertNotIn("basehash changed", self.funcs())
+        # The stand-in catches a class that reads BUILDNAME without excluding it.
+        c = self.bitbake()
+        c.add_task("do_rootfs", lambda d: None, mounts="proc::${ROOTFSDIR}/proc")
+        c.inherit(CLASS)
+        c.d.setVarFlag("mountkeeper_holder", "vardepsexclude", "")
+        c.finalize()
+        self.assertEqual(1, c.run_task("do_rootfs"))
+        self.assertIn("basehash changed do_rootfs", self.funcs())
+
+    def test_dirs_are_made_before_the_mounts(self):
+        made = os.path.join(self.dir, "made-by-dirs")
+        b = self.bitbake()
+        b.add_task("do_task", lambda d: None, mounts="tmpfs::" + made + "/scratch", dirs=made + "/scratch")
+        self.finish(b)
+        self.assertEqual(0, b.run_task("do_task"))
 
 
 if __name__ == "__main__":
