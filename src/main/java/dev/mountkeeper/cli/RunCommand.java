@@ -34,7 +34,8 @@ import picocli.CommandLine.Spec;
 final class RunCommand implements Callable<Integer> {
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-    private final Sandbox.Builder b = Sandbox.builder();
+    private final Sandbox.Builder b = Sandbox.builder().env(callerEnvironment());
+    private String chdir = "/";
     private Long nextSize;
     private Integer nextPerms;
 
@@ -132,7 +133,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     @Option(names = "--chdir", paramLabel = "DIR", description = "Working directory inside the sandbox (default /).")
-    void chdir(String dir) { b.chdir(dir); }
+    void chdir(String dir) { b.chdir(dir); chdir = dir; }
 
     @Option(names = "--setenv", arity = "2", paramLabel = "VAR VALUE", description = "Set an environment variable.")
     void setenv(String[] v) { b.setEnv(v[v.length - 2], v[v.length - 1]); }
@@ -140,8 +141,13 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--unsetenv", paramLabel = "VAR", description = "Unset an environment variable.")
     void unsetenv(String name) { b.unsetEnv(name); }
 
-    @Option(names = "--clearenv", description = "Start from an empty environment.")
-    void clearenv(boolean on) { if (on) b.clearEnv(); }
+    @Option(names = "--clearenv", description = "Start from an empty environment (PWD stays, as with bubblewrap).")
+    void clearenv(boolean on) {
+        if (!on) return;
+        b.clearEnv();
+        String pwd = System.getenv("PWD");
+        if (pwd != null) b.setEnv("PWD", pwd);
+    }
 
     @Option(names = "--unshare-net", description = "A new network namespace (only loopback, down).")
     void unshareNet(boolean on) { b.unshareNet(on); }
@@ -152,9 +158,11 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--unshare-all", description = "New network namespace too.")
     void unshareAll(boolean on) { if (on) b.unshareNet(true); }
 
-    @Option(names = {"--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent"},
-            description = "Accepted for bubblewrap users; always on.")
+    @Option(names = {"--unshare-pid", "--unshare-ipc", "--unshare-uts"}, description = "Accepted for bubblewrap users; always on.")
     boolean alwaysOn;
+
+    @Option(names = "--die-with-parent", description = "End the sandbox, and mountkeeper, when the process that started it dies.")
+    boolean dieWithParent;
 
     @Option(names = "--hostname", paramLabel = "NAME", description = "Hostname inside the sandbox.")
     void hostname(String name) { b.hostname(name); }
@@ -188,7 +196,10 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (dieWithParent) ParentWatch.start();
         b.command(command);
+        // The command starts in its own working directory, not the caller's: PWD says so.
+        if (b.hasEnv("PWD")) b.setEnv("PWD", chdir);
         b.stdio(new Stdio(stdin == null ? Stdio.Redirect.INHERIT : new Stdio.Redirect.FromFile(stdin),
                 stdout == null ? Stdio.Redirect.INHERIT : new Stdio.Redirect.ToFile(stdout, false),
                 stderr == null ? Stdio.Redirect.INHERIT : new Stdio.Redirect.ToFile(stderr, false)));
@@ -201,6 +212,19 @@ final class RunCommand implements Callable<Integer> {
             return 124;
         }
         return r.shellStatus();
+    }
+
+    /**
+     * The caller's environment: ours, less what the launcher script and the rootless re-execution
+     * added (the command's environment is exactly the caller's plus what the options say).
+     */
+    private static java.util.Map<String, String> callerEnvironment() {
+        java.util.Map<String, String> env = new java.util.LinkedHashMap<>(System.getenv());
+        env.remove(Rootless.MARK);
+        for (String name : System.getProperty("mountkeeper.launcher.added", "").split(",")) {
+            if (!name.isEmpty()) env.remove(name);
+        }
+        return env;
     }
 
     /** Seconds as a decimal ("2", "0.5"), or with a unit ("500ms", "2s", "1m"). */

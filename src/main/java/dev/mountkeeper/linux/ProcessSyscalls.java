@@ -39,6 +39,7 @@ public final class ProcessSyscalls {
     private static final MethodHandle SETHOSTNAME = Native.errnoCall("sethostname",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle GETEUID = Native.plainCall("geteuid", FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle GETPPID = Native.plainCall("getppid", FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle EXECVE = Native.errnoCall("execve",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
     private static final MethodHandle PRCTL = Native.variadicErrnoCall("prctl",
@@ -151,6 +152,15 @@ public final class ProcessSyscalls {
             return Calls.check((int) SETHOSTNAME.invokeExact(cs, s, len), cs, "sethostname",
                     () -> Quote.string(name) + ", " + len);
         });
+    }
+
+    /** {@code pid_t getppid(void)}. */
+    public static int getppid() {
+        try {
+            return (int) GETPPID.invokeExact();
+        } catch (Throwable t) {
+            throw Native.linkageBug(t);
+        }
     }
 
     /** {@code uid_t geteuid(void)}. */

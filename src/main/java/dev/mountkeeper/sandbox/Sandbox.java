@@ -160,6 +160,8 @@ public record Sandbox(String root, String rootBeneath, List<Op> ops, List<String
 
         public Builder unsetEnv(String name) { env.remove(name); return this; }
 
+        public boolean hasEnv(String name) { return env.containsKey(name); }
+
         /** Replaces the whole environment. */
         public Builder env(Map<String, String> all) { env.clear(); env.putAll(all); return this; }
 

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -99,6 +100,35 @@ class CallerLeakTest {
         Figures.report("security 23 (TIOCSTI on a real pty): " + tried + " injections tried from 2 sandboxes, " + read
                 + " read by the caller (legacy_tiocsti=" + legacy + "; with --no-new-session the control's line reached the caller)");
         assertThat(read).isZero();
+    }
+
+    /**
+     * The command's environment is exactly the caller's plus what the options say: nothing the
+     * launcher script (JAVA_HOME, SHLVL) or a rootless re-execution added, and PWD is where the
+     * command starts, not the caller's directory on the host.
+     */
+    @Test
+    void theCommandsEnvironmentIsTheCallersAndNoMore() throws Exception {
+        Map<String, String> caller = Map.of("PATH", "/usr/bin:/bin", "HOME", "/tmp", "FOO", "bar baz", "PWD", tmp.toString());
+        for (boolean reexecuted : List.of(false, true)) {
+            List<String> argv = new ArrayList<>(CliProcess.argv("run"));
+            argv.add(1, "-Dmountkeeper.launcher.added=JAVA_HOME,SHLVL");
+            argv.addAll(List.of("--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+                    "--symlink", "usr/bin", "/bin", "--setenv", "ADDED", "1", "--", "env"));
+            ProcessBuilder pb = new ProcessBuilder(argv).directory(Path.of("/").toFile()).redirectErrorStream(true);
+            pb.environment().clear();
+            pb.environment().putAll(caller);
+            pb.environment().putAll(Map.of("JAVA_HOME", "/opt/jdk", "SHLVL", "0")); // as the launcher hands them on
+            if (reexecuted) pb.environment().put("MOUNTKEEPER_IN_USERNS", "1"); // as the rootless re-execution does
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).as(out).isZero();
+            assertThat(out.lines().sorted().toList()).as(reexecuted ? "re-executed" : "as started")
+                    .containsExactly("ADDED=1", "FOO=bar baz", "HOME=/tmp", "PATH=/usr/bin:/bin", "PWD=/");
+        }
+        Figures.report("security (environment): the command saw exactly the caller's 4 variables and the 1 set by an option,"
+                + " (started directly, and as re-executed for a rootless run); JAVA_HOME, SHLVL and the re-execution's marker were not passed on");
     }
 
     /** Every capability in our bounding set (setpriv cannot raise the others), as setpriv's cap_N list. */
