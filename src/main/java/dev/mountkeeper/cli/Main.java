@@ -23,9 +23,29 @@ public final class Main {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler(Main::handle);
+        cl.setParameterExceptionHandler(Main::badUsage);
         // run: everything from the command name on belongs to the command; options may repeat, in order.
         cl.getSubcommands().get("run").setStopAtPositional(true).setOverwrittenOptionsAllowed(true);
         return cl;
+    }
+
+    /**
+     * A bad option or value: one line naming it and the reason, then where help is, exit 2; never
+     * picocli's reflection message or the whole usage. A setter's own exception (a spec that does
+     * not parse, a size that is not positive) is the reason.
+     */
+    private static int badUsage(CommandLine.ParameterException e, String[] args) {
+        CommandLine cl = e.getCommandLine();
+        Throwable cause = e.getCause();
+        String reason = cause instanceof IllegalArgumentException && cause.getMessage() != null ? cause.getMessage() : e.getMessage();
+        if (e.getArgSpec() instanceof CommandLine.Model.OptionSpec o && !reason.startsWith(o.longestName())) {
+            reason = o.longestName() + ": " + reason;
+        }
+        PrintWriter err = cl.getErr();
+        err.println(cl.getCommandSpec().qualifiedName() + ": " + reason);
+        err.println("Try '" + cl.getCommandSpec().qualifiedName() + " --help' for more information.");
+        err.flush();
+        return CommandLine.ExitCode.USAGE;
     }
 
     /** Bad input exits 2, every other failure 1; either way the one chained message, no stack trace. */

@@ -30,6 +30,23 @@ class CliTest {
         assertThat(run().err()).contains("Missing required subcommand");
     }
 
+    /** A bad value is one line naming it and the reason, then where help is: no reflection, no usage dump. */
+    @Test
+    void aBadValueIsOneLineAndAPointerToHelp() {
+        String[][] cases = {{"run", "--mount", "bogus::/x", "--", "true"}, {"run", "--size", "0", "--tmpfs", "/t", "--", "true"},
+                {"run", "--file", "987654", "/x", "--", "true"}, {"run", "--tmpfs"}};
+        String[] says = {"Invalid mount spec \"bogus::/x\": unknown type \"bogus\"", "--size 0 is not positive",
+                "--file 987654: cannot read the descriptor", "Missing required parameter for option '--tmpfs' (DEST)"};
+        for (int i = 0; i < cases.length; i++) {
+            Run r = run(cases[i]);
+            assertThat(r.code()).as(String.join(" ", cases[i])).isEqualTo(2);
+            assertThat(r.err().lines().toList()).as(String.join(" ", cases[i])).hasSize(2);
+            assertThat(r.err()).startsWith("mountkeeper run: ").contains(says[i])
+                    .endsWith("Try 'mountkeeper run --help' for more information." + System.lineSeparator())
+                    .doesNotContain("Could not invoke", "Exception", "Usage:");
+        }
+    }
+
     @Test
     void usageErrorsExit2() {
         assertThat(run("mount", "proc::/proc").code()).isEqualTo(2);
