@@ -46,8 +46,16 @@ mountkeeper_sweep[vardepsexclude] = "MOUNTKEEPER_CONTEXT BUILDNAME MOUNTKEEPER_S
 mountkeeper_prefunc[vardepsexclude] = "BB_CURRENTTASK"
 mountkeeper_guard_deletes[vardepsexclude] = "BB_CURRENTTASK"
 
-def mountkeeper_call(d, method, path, body=None):
-    """One request to the daemon; returns the decoded JSON answer, or fails the task with the daemon's reason."""
+def mountkeeper_fail(fatal, message):
+    """Fails the task with one line; or, where the daemon cleans up without us, says it and goes on."""
+    if fatal:
+        bb.fatal(message)
+    bb.warn(message)
+    return None
+
+def mountkeeper_call(d, method, path, body=None, fatal=True):
+    """One request to the daemon; returns the decoded JSON answer, or fails the task with the daemon's reason
+    (with fatal=False: warns, and returns None)."""
     import http.client, json, os, socket, time
 
     class UnixConnection(http.client.HTTPConnection):
@@ -66,7 +74,7 @@ def mountkeeper_call(d, method, path, body=None):
             self.sock = s
 
     sock = d.getVar('MOUNTKEEPER_SOCKET')
-    deadline = time.monotonic() + float(d.getVar('MOUNTKEEPER_WAIT') or 0)
+    deadline = time.monotonic() + (float(d.getVar('MOUNTKEEPER_WAIT') or 0) if fatal else 0)
     payload = json.dumps(body).encode() if body is not None else None
     hint = ("is the daemon running? (systemctl status mountkeeper.socket mountkeeper.service; "
             "MOUNTKEEPER_SOCKET names another socket, MOUNTKEEPER_WAIT waits for it)")
@@ -80,12 +88,12 @@ def mountkeeper_call(d, method, path, body=None):
             status, data = r.status, r.read()
             break
         except PermissionError:
-            bb.fatal("mountkeeper: the daemon's socket %s is not writable for uid %d; the socket unit's "
-                     "SocketMode or SocketGroup decides who may use it" % (sock, os.getuid()))
+            return mountkeeper_fail(fatal, "mountkeeper: the daemon's socket %s is not writable for uid %d; the socket "
+                                    "unit's SocketMode or SocketGroup decides who may use it" % (sock, os.getuid()))
         except (FileNotFoundError, ConnectionRefusedError) as e:
             # No daemon at that socket (yet): fail at once, unless told to wait for a restart.
             if time.monotonic() >= deadline:
-                bb.fatal("mountkeeper: cannot reach the daemon at %s: %s; %s" % (sock, e.strerror or e, hint))
+                return mountkeeper_fail(fatal, "mountkeeper: cannot reach the daemon at %s: %s; %s" % (sock, e.strerror or e, hint))
             if not said:
                 bb.note("mountkeeper: waiting up to %ss for the daemon at %s (%s)" % (d.getVar('MOUNTKEEPER_WAIT'), sock, e.strerror or e))
                 said = True
@@ -93,10 +101,10 @@ def mountkeeper_call(d, method, path, body=None):
         except (ConnectionError, http.client.RemoteDisconnected, BrokenPipeError) as e:
             # The daemon went away mid-request (it restarts). Requests are idempotent per holder.
             if time.monotonic() >= deadline + 10:
-                bb.fatal("mountkeeper: the daemon at %s keeps dropping the connection: %s" % (sock, e))
+                return mountkeeper_fail(fatal, "mountkeeper: the daemon at %s keeps dropping the connection: %s" % (sock, e))
             time.sleep(0.1)
         except OSError as e:
-            bb.fatal("mountkeeper: cannot connect to the daemon at %s: %s" % (sock, e.strerror or e))
+            return mountkeeper_fail(fatal, "mountkeeper: cannot connect to the daemon at %s: %s" % (sock, e.strerror or e))
         finally:
             conn.close()
     try:
@@ -104,7 +112,7 @@ def mountkeeper_call(d, method, path, body=None):
     except ValueError:
         answer = {"error": data.decode(errors="replace")}
     if status != 200:
-        bb.fatal("mountkeeper: %s %s: %s (HTTP %d)" % (method, path, answer.get("error", answer), status))
+        return mountkeeper_fail(fatal, "mountkeeper: %s %s: %s (HTTP %d)" % (method, path, answer.get("error", answer), status))
     return answer
 
 def mountkeeper_specs(d, task=None):
@@ -130,23 +138,30 @@ def mountkeeper_split_spec(spec):
     return fields + [cur]
 
 def mountkeeper_below(path, top):
+    """Whether path is top or lies in it, symlinks resolved (the mount table speaks of real paths)."""
     import os
-    path, top = os.path.normpath(path), os.path.normpath(top)
+    path, top = os.path.realpath(path), os.path.realpath(top)
     return path == top or path.startswith(top.rstrip('/') + '/')
 
 def mountkeeper_check_cleandirs(d, task):
-    """At parse time: a [mounts] target inside the task's [cleandirs] would be deleted through."""
+    """At parse time: BitBake empties [cleandirs] after the prefuncs mounted; nothing there may be a mount's."""
     cleandirs = (d.getVarFlag(task, 'cleandirs') or '').split()
     for spec in mountkeeper_specs(d, task):
         fields = mountkeeper_split_spec(spec)
         if len(fields) < 3:
             continue  # the daemon says what is wrong with it
         for c in cleandirs:
-            if mountkeeper_below(fields[2], c):
-                bb.fatal("mountkeeper: %s: the [mounts] target %s lies in %s, one of the task's [cleandirs]: "
-                         "BitBake empties it with rm -rf after the prefuncs have mounted, and would delete through "
+            if mountkeeper_below(fields[2], c) or mountkeeper_below(c, fields[2]):
+                bb.fatal("mountkeeper: %s: the [mounts] target %s and %s, one of the task's [cleandirs], overlap: "
+                         "BitBake empties %s with rm -rf after the prefuncs have mounted, and would delete through "
                          "the mount (a bind's source included). Set %s[mounts-noauto] = \"1\" and call "
-                         "mountkeeper_acquire(d) in the task body, after the clean" % (task, fields[2], c, task))
+                         "mountkeeper_acquire(d) in the task body, after the clean" % (task, fields[2], c, c, task))
+
+def mountkeeper_mountpoints():
+    """Mount points from the kernel's table, unescaped as the kernel escapes them (\\NNN octal), any encoding."""
+    import os, re
+    with open('/proc/self/mountinfo', 'rb') as f:
+        return [os.fsdecode(re.sub(rb'\\([0-7]{3})', lambda m: bytes([int(m.group(1), 8)]), l.split()[4])) for l in f]
 
 def mountkeeper_deleted_dirs(d, task):
     """What BitBake deletes when this task starts: its [cleandirs]; ${WORKDIR} for the clean tasks and rm_work."""
@@ -162,10 +177,10 @@ def mountkeeper_guard_deletes(d, task=None):
     dirs = mountkeeper_deleted_dirs(d, task)
     if not dirs:
         return
-    with open('/proc/self/mountinfo') as f:
-        points = [l.split()[4].encode().decode('unicode_escape') for l in f]
+    points = mountkeeper_mountpoints()
     for top in dirs:
-        inside = sorted(p for p in points if mountkeeper_below(p, top) and os.path.normpath(p) != os.path.normpath(top))
+        real = os.path.realpath(top)
+        inside = sorted(p for p in points if mountkeeper_below(p, real) and p != real)
         if inside:
             bb.fatal("mountkeeper: %s would delete %s, but %s %s mounted below it (rm -rf would delete through "
                      "them); release them first (mountkeeper status; mountkeeper release or sweep)"
@@ -188,13 +203,15 @@ def mountkeeper_acquire(d, specs=None, task=None):
         # the marker tells BuildCompleted that this build has something to sweep at its end.
         mountkeeper_sweep(d, 'start')
         open(mountkeeper_acquired_marker(d), 'a').close()
+    # Set first: if the answer is lost, the task may still hold something, and a failure releases it.
+    d.setVar('MOUNTKEEPER_ACQUIRED_IN_TASK', '1')
     answer = mountkeeper_call(d, 'POST', '/v1/acquire', {
         "context": d.getVar('MOUNTKEEPER_CONTEXT'), "holder": mountkeeper_holder(d), "specs": specs})
     for a in answer.get("actions", []):
         bb.debug(1, "mountkeeper: " + a)
     return answer
 
-def mountkeeper_release(d, specs=None, task=None, all=False):
+def mountkeeper_release(d, specs=None, task=None, all=False, fatal=True):
     body = {"context": d.getVar('MOUNTKEEPER_CONTEXT'), "holder": mountkeeper_holder(d)}
     if all:
         body["all"] = True
@@ -203,16 +220,20 @@ def mountkeeper_release(d, specs=None, task=None, all=False):
         if not specs:
             return None
         body["specs"] = specs
-    answer = mountkeeper_call(d, 'POST', '/v1/release', body)
+    answer = mountkeeper_call(d, 'POST', '/v1/release', body, fatal)
+    if answer is None:
+        return None
     for a in answer.get("actions", []):
         bb.debug(1, "mountkeeper: " + a)
     return answer
 
-def mountkeeper_sweep(d, phase):
+def mountkeeper_sweep(d, phase, fatal=True):
     context = d.getVar('MOUNTKEEPER_CONTEXT')
     # One sweep per build and phase, however many multiconfigs fire the event.
     once = "%s|%s|%s" % (context, d.getVar('BUILDNAME') or '', phase)
-    answer = mountkeeper_call(d, 'POST', '/v1/sweep', {"context": context, "once": once})
+    answer = mountkeeper_call(d, 'POST', '/v1/sweep', {"context": context, "once": once}, fatal)
+    if answer is None:
+        return None
     if answer.get("skipped"):
         bb.debug(1, "mountkeeper: %s sweep of %s done already" % (phase, context))
     else:
@@ -231,7 +252,8 @@ python mountkeeper_guard_prefunc() {
 }
 
 python mountkeeper_postfunc() {
-    mountkeeper_release(d)
+    # The task's work is done: if the daemon is away now, it releases this process's references when it ends.
+    mountkeeper_release(d, fatal=False)
 }
 
 addhandler mountkeeper_eventhandler
@@ -240,14 +262,15 @@ python mountkeeper_eventhandler() {
     import os
     d = e.data
     if isinstance(e, (bb.build.TaskFailed, bb.build.TaskFailedSilent)):
-        # Postfuncs were skipped; the daemon would release when this process ends anyway.
-        if d.getVarFlag(e.task, 'mounts'):
-            mountkeeper_release(d, all=True)
+        # Postfuncs were skipped; the daemon would release when this process ends anyway, so a
+        # failure here only warns (the task's own error stays the one that counts).
+        if d.getVar('MOUNTKEEPER_ACQUIRED_IN_TASK') == '1':
+            mountkeeper_release(d, all=True, fatal=False)
     elif d.getVar('MOUNTKEEPER_SWEEP') == '1':
         # Only a build that acquired contacts the daemon at its end: one without [mounts] never does.
         marker = mountkeeper_acquired_marker(d)
         if os.path.exists(marker):
-            mountkeeper_sweep(d, 'end')
+            mountkeeper_sweep(d, 'end', fatal=False)
             try:
                 os.unlink(marker)
             except FileNotFoundError:
@@ -256,10 +279,14 @@ python mountkeeper_eventhandler() {
 
 python __anonymous() {
     for task in (d.getVar('__BBTASKS', False) or []):
+        # What the class adds to a task is not part of its signature: with or without the class, or
+        # with another version of it, a task's output and its sstate are the same.
         if mountkeeper_deleted_dirs(d, task):
             d.prependVarFlag(task, 'prefuncs', 'mountkeeper_guard_prefunc ')
+            d.appendVarFlag(task, 'vardepsexclude', ' mountkeeper_guard_prefunc')
         if d.getVarFlag(task, 'mounts') and d.getVarFlag(task, 'mounts-noauto') != '1':
             mountkeeper_check_cleandirs(d, task)
             d.prependVarFlag(task, 'prefuncs', 'mountkeeper_prefunc ')
             d.appendVarFlag(task, 'postfuncs', ' mountkeeper_postfunc')
+            d.appendVarFlag(task, 'vardepsexclude', ' mountkeeper_prefunc mountkeeper_postfunc')
 }

@@ -209,7 +209,10 @@ class BitBake:
     def finalize(self):
         for body in self.anonymous:
             exec(compile(body, "anonymous", "exec"), dict(self.namespace, d=self.d))
-        # Parse time: the build's own variables (BUILDNAME, DATETIME) are not set yet.
+        self.parse_signatures()
+
+    def parse_signatures(self):
+        """Each task's basehash as the parse computes it: the build's own variables (BUILDNAME, DATETIME) unset."""
         parse = self.d.createCopy()
         for v in ("BUILDNAME", "DATETIME"):
             parse.vars.pop(v, None)
@@ -220,6 +223,7 @@ class BitBake:
         """What the task's signature covers, as bb.siggen does: functions, what they call and read."""
         h = hashlib.sha256()
         todo = [task] + (d.getVarFlag(task, "prefuncs", False) or "").split() + (d.getVarFlag(task, "postfuncs", False) or "").split()
+        todo = [f for f in todo if f == task or f not in (d.getVarFlag(task, "vardepsexclude", False) or "").split()]
         seen = set()
         while todo:
             f = todo.pop()

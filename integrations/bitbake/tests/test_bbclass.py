@@ -320,10 +320,56 @@ class BBClassTest(unittest.TestCase):
         c = self.bitbake()
         c.add_task("do_rootfs", lambda d: None, mounts="proc::${ROOTFSDIR}/proc")
         c.inherit(CLASS)
-        c.d.setVarFlag("mountkeeper_holder", "vardepsexclude", "")
         c.finalize()
+        # As a task that calls mountkeeper_acquire(d) itself ([mounts-noauto]) would depend on it.
+        c.d.setVarFlag("mountkeeper_holder", "vardepsexclude", "")
+        c.d.setVarFlag("do_rootfs", "vardepsexclude", "")
+        c.parse_signatures()
         self.assertEqual(1, c.run_task("do_rootfs"))
         self.assertIn("basehash changed do_rootfs", self.funcs())
+
+    def test_a_cleandir_inside_a_bind_target_is_refused_too(self):
+        b = self.bitbake()
+        b.add_task("do_rootfs", lambda d: None, mounts="bind:${DL_DIR}:${ROOTFSDIR}/downloads",
+                   cleandirs="${ROOTFSDIR}/downloads/cache")
+        with self.assertRaises(b.bb.BBHandledException) as e:
+            self.finish(b)
+        self.assertIn("overlap", str(e.exception))
+
+    def test_the_guard_sees_through_a_symlinked_build_directory(self):
+        link = os.path.join(self.dir, "link")
+        os.symlink(self.dir, link)
+        a_ready, a_done = os.path.join(self.dir, "a-ready"), os.path.join(self.dir, "a-done")
+
+        def do_holder(d):
+            open(a_ready, "w").close()
+            wait_until(lambda: os.path.exists(a_done), 30, "the cleaner")
+
+        b = self.bitbake()
+        b.add_task("do_holder", do_holder, mounts="bind:${DL_DIR}:${ROOTFSDIR}/downloads")
+        b.add_task("do_clean", lambda d: b.bb.utils.remove(d.getVar("WORKDIR"), True))
+        b.d.setVar("WORKDIR", os.path.join(link, "rootfs"))  # the same place, through a symlink
+        self.finish(b)
+        pa = b.start_task("do_holder")
+        wait_until(lambda: os.path.exists(a_ready), 15, "the holder")
+        self.assertEqual(1, b.run_task("do_clean"))
+        self.assertTrue(os.path.exists(os.path.join(self.dl, "file.tar")), "deleted through the bind")
+        open(a_done, "w").close()
+        self.assertEqual(0, bbharness.wait(pa))
+
+    def test_a_failed_task_with_the_daemon_gone_fails_with_its_own_error_only(self):
+        def do_rootfs(d):
+            d.setVar("MOUNTKEEPER_SOCKET", "/tmp/mk-gone-%d.sock" % os.getpid())  # the daemon went away
+            raise RuntimeError("the task's own failure")
+
+        b = self.bitbake()
+        b.add_task("do_rootfs", do_rootfs, mounts="proc::${ROOTFSDIR}/proc")
+        self.finish(b)
+        self.assertEqual(1, b.run_task("do_rootfs"))
+        funcs = self.funcs()
+        self.assertIn("failed do_rootfs: the task's own failure", funcs)
+        self.assertNotIn("harness error", funcs)  # the TaskFailed handler raised nothing
+        wait_until(lambda: not self.our_mounts(), what="the daemon to release the ended task's mounts")
 
     def test_dirs_are_made_before_the_mounts(self):
         made = os.path.join(self.dir, "made-by-dirs")

@@ -26,7 +26,7 @@ class BitBakeClassTest {
             PythonTests.Result r = PythonTests.run(List.of("-m", "unittest", "-v", "test_bbclass"),
                     Map.of("MOUNTKEEPER_SOCKET", d.socket.toString(), "MK_TEST_DIR", work.toString()), 300);
             assertThat(r.exit()).as(r.output() + "\n--- daemon log ---\n" + d.logText()).isZero();
-            assertThat(r.output()).contains("Ran 16 tests").contains("OK");
+            assertThat(r.output()).contains("Ran 19 tests").contains("OK");
             assertThat(d.status().getContextsList()).isEmpty();
         }
     }
