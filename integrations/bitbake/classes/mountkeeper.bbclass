@@ -47,10 +47,11 @@ mountkeeper_prefunc[vardepsexclude] = "BB_CURRENTTASK"
 mountkeeper_guard_deletes[vardepsexclude] = "BB_CURRENTTASK"
 
 def mountkeeper_fail(fatal, message):
-    """Fails the task with one line; or, where the daemon cleans up without us, says it and goes on."""
-    if fatal:
+    """Fails the task with one line (fatal=True); or, where the daemon cleans up without us, warns
+    (False) or notes ("note") it and goes on."""
+    if fatal is True:
         bb.fatal(message)
-    bb.warn(message)
+    (bb.note if fatal == "note" else bb.warn)(message)
     return None
 
 def mountkeeper_call(d, method, path, body=None, fatal=True):
@@ -74,7 +75,7 @@ def mountkeeper_call(d, method, path, body=None, fatal=True):
             self.sock = s
 
     sock = d.getVar('MOUNTKEEPER_SOCKET')
-    deadline = time.monotonic() + (float(d.getVar('MOUNTKEEPER_WAIT') or 0) if fatal else 0)
+    deadline = time.monotonic() + (float(d.getVar('MOUNTKEEPER_WAIT') or 0) if fatal is True else 0)
     payload = json.dumps(body).encode() if body is not None else None
     hint = ("is the daemon running? (systemctl status mountkeeper.socket mountkeeper.service; "
             "MOUNTKEEPER_SOCKET names another socket, MOUNTKEEPER_WAIT waits for it)")
@@ -195,14 +196,17 @@ def mountkeeper_acquired_marker(d):
     return os.path.join(d.getVar('TMPDIR'), '.mountkeeper-acquired-' + (d.getVar('BUILDNAME') or ''))
 
 def mountkeeper_acquire(d, specs=None, task=None):
+    import os
     specs = mountkeeper_specs(d, task) if specs is None else list(specs)
     if not specs:
         return None
-    if d.getVar('MOUNTKEEPER_SWEEP') == '1':
-        # The build's first acquire sweeps what an earlier build left (once, whoever comes first);
-        # the marker tells BuildCompleted that this build has something to sweep at its end.
+    marker = mountkeeper_acquired_marker(d)
+    if d.getVar('MOUNTKEEPER_SWEEP') == '1' and not os.path.exists(marker):
+        # The build's first acquire sweeps what an earlier build left (once, whoever comes first:
+        # tasks that start together may all ask, and the daemon sweeps once); the marker saves
+        # later tasks the request, and tells BuildCompleted that this build has something to sweep.
         mountkeeper_sweep(d, 'start')
-        open(mountkeeper_acquired_marker(d), 'a').close()
+        open(marker, 'a').close()
     # Set first: if the answer is lost, the task may still hold something, and a failure releases it.
     d.setVar('MOUNTKEEPER_ACQUIRED_IN_TASK', '1')
     answer = mountkeeper_call(d, 'POST', '/v1/acquire', {
@@ -270,7 +274,8 @@ python mountkeeper_eventhandler() {
         # Only a build that acquired contacts the daemon at its end: one without [mounts] never does.
         marker = mountkeeper_acquired_marker(d)
         if os.path.exists(marker):
-            mountkeeper_sweep(d, 'end', fatal=False)
+            # The tasks have said it already if the daemon went away: here it is only noted.
+            mountkeeper_sweep(d, 'end', fatal="note")
             try:
                 os.unlink(marker)
             except FileNotFoundError:
@@ -289,4 +294,7 @@ python __anonymous() {
             d.prependVarFlag(task, 'prefuncs', 'mountkeeper_prefunc ')
             d.appendVarFlag(task, 'postfuncs', ' mountkeeper_postfunc')
             d.appendVarFlag(task, 'vardepsexclude', ' mountkeeper_prefunc mountkeeper_postfunc')
+        elif d.getVarFlag(task, 'mounts'):
+            # [mounts-noauto]: the task body calls these itself.
+            d.appendVarFlag(task, 'vardepsexclude', ' mountkeeper_acquire mountkeeper_release')
 }
