@@ -12,18 +12,27 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The build directory, held open: every path of a request is resolved from its fd with
- * RESOLVE_BENEATH, so no "..", absolute path or symlink can lead out of it.
+ * The build directory: every path of a request is resolved from an fd of it with RESOLVE_BENEATH,
+ * so no "..", absolute path or symlink can lead out of it. The fd is opened afresh for each use,
+ * as bb_runner's lazy directory does: a worker may mount over the build directory after the runner
+ * started (a FUSE build directory, mounted again on every restart of the worker).
  */
 final class BuildDirectory implements AutoCloseable {
     static final long BENEATH = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 
     final String path;
-    private final Fd fd;
 
-    BuildDirectory(String path) throws ErrnoException {
+    BuildDirectory(String path) {
         this.path = path;
-        this.fd = openat2(AT_FDCWD, path, O_PATH | O_DIRECTORY, 0, 0);
+    }
+
+    private Fd open() throws StatusException {
+        try {
+            return openat2(AT_FDCWD, path, O_PATH | O_DIRECTORY, 0, 0);
+        } catch (ErrnoException e) {
+            throw Status.UNAVAILABLE.withDescription("Failed to open the build directory " + Quote.string(path) + ": "
+                    + e.getMessage()).asException();
+        }
     }
 
     /**
@@ -57,7 +66,7 @@ final class BuildDirectory implements AutoCloseable {
 
     /** True if the path exists (without following a final symlink), false if it does not. */
     boolean exists(String what, String relative) throws StatusException {
-        try (Fd f = openat2(fd.get(), relative.isEmpty() ? "." : relative, O_PATH | O_NOFOLLOW, 0, BENEATH)) {
+        try (Fd dir = open(); Fd f = openat2(dir.get(), relative.isEmpty() ? "." : relative, O_PATH | O_NOFOLLOW, 0, BENEATH)) {
             return true;
         } catch (ErrnoException e) {
             if (e.is(Errno.ENOENT) || e.is(Errno.ENOTDIR)) return false;
@@ -69,8 +78,8 @@ final class BuildDirectory implements AutoCloseable {
     }
 
     private Fd open(String what, String relative, int flags, int mode) throws StatusException {
-        try {
-            return openat2(fd.get(), relative.isEmpty() ? "." : relative, flags, mode, BENEATH);
+        try (Fd dir = open()) {
+            return openat2(dir.get(), relative.isEmpty() ? "." : relative, flags, mode, BENEATH);
         } catch (ErrnoException e) {
             String name = what + " " + Quote.string(relative);
             if (e.is(Errno.EXDEV) || e.is(Errno.ELOOP)) throw invalid(name + " resolves to a location outside the build directory");
@@ -87,6 +96,6 @@ final class BuildDirectory implements AutoCloseable {
 
     @Override
     public void close() {
-        fd.close();
+        // nothing held between calls
     }
 }

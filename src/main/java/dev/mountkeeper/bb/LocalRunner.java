@@ -102,8 +102,10 @@ final class LocalRunner implements Runner {
                 MountOptions bind = new MountOptions(false, false, true, false, Propagation.PRIVATE, true, false, null, null);
                 for (String at : tmpdirs) b.mount(new MountSpec.Bind(MountSpec.BindType.BIND, tmpHost, at, bind));
             }
-            b.env(request.getEnvironmentVariablesMap());
-            if (tmp != null && options.setTmpdir()) b.setEnv("TMPDIR", options.chroot() ? "/tmp" : tmpHost);
+            java.util.Map<String, String> env = new java.util.LinkedHashMap<>();
+            if (tmp != null && options.setTmpdir()) env.put("TMPDIR", options.chroot() ? "/tmp" : tmpHost);
+            env.putAll(request.getEnvironmentVariablesMap()); // the request's own TMPDIR wins, as bb_runner's comes after
+            b.env(env);
             b.chdir(rootInside + "/" + workingDirectory);
             b.command(request.getArgumentsList());
             b.stdio(new Stdio(Stdio.Redirect.NULL, new Stdio.Redirect.Opened(stdout), new Stdio.Redirect.Opened(stderr)));

@@ -1,7 +1,6 @@
 package dev.mountkeeper.bb;
 
 import dev.mountkeeper.bb.proto.config.ApplicationConfiguration;
-import dev.mountkeeper.linux.ErrnoException;
 import dev.mountkeeper.mount.KernelFeatures;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,12 +35,8 @@ public final class Runners {
         return new MetricsRunner(r, metrics);
     }
 
-    static BuildDirectory buildDirectory(RunnerConfig config) throws ConfigException {
-        String path = config.proto().getBuildDirectoryPath();
-        try {
-            return new BuildDirectory(path);
-        } catch (ErrnoException e) {
-            throw new ConfigException("Failed to open build_directory_path \"" + path + "\": " + e.getMessage(), e);
-        }
+    /** Opened on each use, as bb_runner does: it need not exist yet, and may be mounted over later. */
+    static BuildDirectory buildDirectory(RunnerConfig config) {
+        return new BuildDirectory(config.proto().getBuildDirectoryPath());
     }
 }

@@ -103,8 +103,29 @@ class BbRunnerTest {
 
         String c = farm.newAction();
         RunResponse env = run(farm.request(c, "env").clearEnvironmentVariables().putEnvironmentVariables("ONLY", "this"));
-        assertThat(farm.stdout(c)).isEqualTo("ONLY=this\nTMPDIR=/tmp\n"); // TMPDIR: set_tmpdir_environment_variable
+        assertThat(farm.stdout(c).lines().sorted()).containsExactly("ONLY=this", "TMPDIR=/tmp"); // set_tmpdir_environment_variable
         assertThat(env.getExitCode()).isZero();
+
+        // As in bb_runner, whose environment lists TMPDIR first and the request's variables after it.
+        String d = farm.newAction();
+        run(farm.request(d, "sh", "-c", "echo $TMPDIR").putEnvironmentVariables("TMPDIR", "/the/requests/own"));
+        assertThat(farm.stdout(d)).isEqualTo("/the/requests/own\n");
+    }
+
+    /** A worker may mount a new build directory over the old one after the runner started (FUSE, on each restart). */
+    @Test
+    void aBuildDirectoryMountedOverAfterTheStartIsTheOneUsed() throws Exception {
+        dev.mountkeeper.linux.MountSyscalls.mount("tmpfs", farm.buildDirectory.toString(), "tmpfs", 0, "size=16m");
+        try {
+            Files.createDirectories(farm.buildDirectory.resolve("0/check_readiness"));
+            farm.client.blocking().checkReadiness(CheckReadinessRequest.newBuilder().setPath("0/check_readiness").build());
+            String a = farm.newAction();
+            RunResponse r = run(farm.request(a, "sh", "-c", "echo on the new one"));
+            assertThat(r.getExitCode()).as(farm.stderr(a)).isZero();
+            assertThat(farm.stdout(a)).isEqualTo("on the new one\n");
+        } finally {
+            dev.mountkeeper.linux.MountSyscalls.umount2(farm.buildDirectory.toString(), 0);
+        }
     }
 
     @Test
