@@ -20,8 +20,11 @@ final class Entry {
     long mountId, belowId, order;
     int ownerUid;
     final Map<HolderWatcher.Key, Holder> holders = new LinkedHashMap<>();
-    List<String> busyWith = List.of();
-    int attempts;
+    // Written by the unmount off the lock, read by status under it.
+    volatile List<String> busyWith = List.of();
+    volatile int attempts;
+    /** Set while this entry is being mounted or unmounted off the lock; others wait for it. */
+    java.util.concurrent.CompletableFuture<?> inFlight;
 
     /** The host path. */
     String target() {

@@ -21,8 +21,9 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Unmounting an entry without holding up everyone: one attempt under the manager's lock, and when
- * the mount is busy a retry later with doubling backoff, naming the processes that hold it. Lazy
+ * Unmounting an entry without holding up everyone: one attempt (off the manager's lock, see
+ * {@link Reaper}), and when the mount is busy a retry later with doubling backoff, naming the
+ * processes that hold it. Lazy
  * detach only where the context is configured for it, after {@link #LAZY_AFTER} attempts.
  */
 final class Unmounts implements AutoCloseable {
@@ -45,7 +46,7 @@ final class Unmounts implements AutoCloseable {
         this.retry = retry;
     }
 
-    /** Unmounts {@code e} once; if that cannot be done now, schedules a retry. */
+    /** Unmounts {@code e} once; if that cannot be done now, the caller asks for a {@link #retry}. */
     Result release(Entry e, boolean lazyContext) {
         try {
             List<MountEntry> table = MountTable.of(features).read();
@@ -69,12 +70,10 @@ final class Unmounts implements AutoCloseable {
             } else {
                 LOG.log(System.Logger.Level.ERROR, ex.getMessage() + "; retrying in " + wait.toMillis() + " ms");
             }
-            schedule(wait);
             return new Result(false, "busy: " + e.target() + (e.busyWith.isEmpty() ? "" : " (held by "
                     + String.join(", ", e.busyWith) + ")") + "; retrying");
         } catch (IOException ex) {
             LOG.log(System.Logger.Level.ERROR, "Failed to unmount " + e.target() + ": " + ex.getMessage());
-            schedule(backoff(e.attempts));
             return new Result(false, "failed to unmount " + e.target() + ": " + ex.getMessage() + "; retrying");
         }
     }
@@ -103,6 +102,11 @@ final class Unmounts implements AutoCloseable {
         } catch (IOException ex) {
             return List.of("unknown (" + Quote.string(ex.getMessage()) + ")");
         }
+    }
+
+    /** Tries the unmounts again after {@code e}'s backoff. */
+    void retry(Entry e) {
+        schedule(backoff(e.attempts));
     }
 
     private static Duration backoff(int attempts) {
