@@ -181,7 +181,7 @@ public final class MountManager implements AutoCloseable {
                 }
                 touched.add(e);
             }
-            long adding = touched.stream().filter(e -> !involves(e, peer.uid())).count();
+            long adding = fresh.size() + touched.stream().filter(e -> !fresh.contains(e) && !involves(e, peer.uid())).count();
             policy.limits().checkMounts(peer, mountsOf(peer.uid()), Math.toIntExact(adding));
             CompletableFuture<Void> done = new CompletableFuture<>();
             if (!fresh.isEmpty()) {
