@@ -151,10 +151,14 @@ final class DaemonPeer {
         }
 
         @Override
-        public void close() throws InterruptedException {
+        public void close() {
             process.destroyForcibly();
-            process.waitFor();
-            reader.join(5000);
+            try {
+                process.waitFor();
+                reader.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }
