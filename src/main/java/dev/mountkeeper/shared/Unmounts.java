@@ -46,19 +46,49 @@ final class Unmounts implements AutoCloseable {
         this.retry = retry;
     }
 
+    /** A mount table read shortly before, shared by one thread's unmounts (see {@link Unmounter#unmount}). */
+    private record Snapshot(List<MountEntry> table, Set<Long> ids, long readAt, int uses) {}
+
+    private static final long SNAPSHOT_NANOS = 200_000_000L;
+    private static final int SNAPSHOT_USES = 64;
+    private final ThreadLocal<Snapshot> snapshot = new ThreadLocal<>();
+
+    /**
+     * One read of the table serves up to {@value #SNAPSHOT_USES} unmounts in 200 ms: reading it for
+     * each made reclaiming N mounts quadratic (each read is a statmount per mount).
+     */
+    private Snapshot table(long mountId) throws IOException {
+        Snapshot s = snapshot.get();
+        // A mount made after the read is not in it: that one needs a fresh read, never "already gone".
+        if (s == null || s.uses() >= SNAPSHOT_USES || System.nanoTime() - s.readAt() > SNAPSHOT_NANOS
+                || !s.ids().contains(mountId)) {
+            List<MountEntry> t = MountTable.of(features).read();
+            Set<Long> ids = new HashSet<>();
+            t.forEach(m -> ids.add(m.id()));
+            s = new Snapshot(t, ids, System.nanoTime(), 0);
+        }
+        snapshot.set(new Snapshot(s.table(), s.ids(), s.readAt(), s.uses() + 1));
+        return s;
+    }
+
     /** Unmounts {@code e} once; if that cannot be done now, the caller asks for a {@link #retry}. */
     Result release(Entry e, boolean lazyContext) {
         try {
-            List<MountEntry> table = MountTable.of(features).read();
-            if (table.stream().noneMatch(m -> m.id() == e.mountId)) {
+            Snapshot table = table(e.mountId);
+            if (!table.ids().contains(e.mountId)) {
                 LOG.log(System.Logger.Level.WARNING, e.target() + " was unmounted by someone else");
                 return new Result(true, "already unmounted: " + e.target());
             }
             e.attempts++;
             boolean lazy = lazyContext && e.attempts >= LAZY_AFTER;
-            Unmounter.Outcome o = unmount(e, new UnmountPolicy(1, Duration.ZERO, lazy));
+            Unmounter.Outcome o;
+            try (Root root = Root.open(e.base)) {
+                o = unmounter.unmount(root, new Mounted(e.parsed, e.path, e.mountId), new UnmountPolicy(1, Duration.ZERO, lazy),
+                        table.table());
+            }
             return new Result(true, (o == Unmounter.Outcome.DETACHED_LAZILY ? "detached lazily " : "unmounted ") + e.target());
         } catch (MountException ex) {
+            snapshot.remove(); // busy or failed: the next try reads the table afresh
             Duration wait = backoff(e.attempts);
             if (ex.reason() == MountException.Reason.BUSY) {
                 e.busyWith = holders(e);
