@@ -83,11 +83,11 @@ final class Entry {
                 .setOwnerUid(ownerUid).build();
     }
 
-    TargetStatus status(List<MountEntry> table) {
+    TargetStatus status(MountTable.Tree table) {
         TargetStatus.Builder b = TargetStatus.newBuilder().setTarget(target()).setSpec(spec).setContext(context)
                 .setState(phase.name().toLowerCase()).setMountId(mountId).addAllHolders(holders.values())
                 .setCount(holders.size()).addAllBusyWith(busyWith);
-        for (MountEntry m : MountTable.subtree(table, mountId).reversed()) {
+        for (MountEntry m : table.subtree(mountId).reversed()) {
             b.addMounts(m.source() + " on " + m.mountPoint() + " type " + m.fsType() + " (" + m.flags() + ")");
         }
         return b.build();

@@ -363,7 +363,7 @@ public final class MountManager implements AutoCloseable {
     public Status status(String context) throws ApiException {
         lock.lock();
         try {
-            List<MountEntry> table = Recovery.table(features);
+            MountTable.Tree table = MountTable.Tree.of(Recovery.table(features));
             Map<String, ContextStatus.Builder> byContext = new LinkedHashMap<>();
             for (Entry e : entries) {
                 if (context != null && !context.isEmpty() && !e.context.equals(context)) continue;
@@ -531,7 +531,7 @@ public final class MountManager implements AutoCloseable {
     }
 
     private Outcome outcome(Holder holder, List<Entry> targets, List<String> actions) throws ApiException {
-        List<MountEntry> table = Recovery.table(features);
+        MountTable.Tree table = MountTable.Tree.of(Recovery.table(features));
         Outcome.Builder b = Outcome.newBuilder().addAllActions(actions);
         if (holder != null) b.setHolder(holder);
         for (Entry e : targets) b.addTargets(e.status(table));

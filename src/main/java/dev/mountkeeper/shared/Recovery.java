@@ -165,7 +165,8 @@ final class Recovery {
      */
     static List<MountEntry> untrackedTops(List<MountEntry> table, List<Entry> entries, String path, boolean including) {
         Set<Long> tracked = new HashSet<>();
-        for (Entry e : entries) MountTable.subtree(table, e.mountId).forEach(m -> tracked.add(m.id()));
+        MountTable.Tree tree = MountTable.Tree.of(table);
+        for (Entry e : entries) tree.subtree(e.mountId).forEach(m -> tracked.add(m.id()));
         List<MountEntry> inside = table.stream().filter(m -> SpecPaths.isAtOrBelow(m.mountPoint(), path)
                 && (including || !m.mountPoint().equals(path)) && !tracked.contains(m.id())).toList();
         Set<Long> ids = new HashSet<>();
