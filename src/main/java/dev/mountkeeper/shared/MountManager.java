@@ -118,12 +118,12 @@ public final class MountManager implements AutoCloseable {
         while ((r = reserve(peer, context, plan, key, holder, actions)).waitFor() != null) {
             r.waitFor().exceptionally(t -> null).join(); // another request is mounting or unmounting one of these
         }
-        if (r.fresh().isEmpty()) return finish(holder, key, r, List.of(), actions);
+        if (r.fresh().isEmpty()) return finish(context, holder, key, r, List.of(), actions);
         // Mounting walks into the user's directories, which may be on a filesystem of theirs that never
         // answers: so it runs off the lock, on entries recorded as mounting that others wait for.
         List<Long> ids = new ArrayList<>();
         IOException failure = mountAll(r.fresh(), plan, ids, actions);
-        if (failure == null) return finish(holder, key, r, ids, actions);
+        if (failure == null) return finish(context, holder, key, r, ids, actions);
         List<Entry> undone = undo(r.fresh().subList(0, ids.size()), ids, failure);
         lock.lock();
         try {
@@ -155,8 +155,8 @@ public final class MountManager implements AutoCloseable {
      * What an acquire found under the lock: entries it recorded as mounting ({@code fresh}, in
      * plan order), entries it now holds, all it touches; or a mount or unmount in flight to wait for.
      */
-    private record Reservation(List<Entry> fresh, List<Entry> held, List<Entry> touched, CompletableFuture<Void> done,
-                               CompletableFuture<?> waitFor) {}
+    private record Reservation(List<Entry> fresh, List<Entry> held, Map<Entry, Targets.Planned> adopting,
+                               List<Entry> touched, CompletableFuture<Void> done, CompletableFuture<?> waitFor) {}
 
     private Reservation reserve(Peer peer, String context, List<Targets.Planned> plan, HolderWatcher.Key key,
                                 Holder holder, List<String> actions) throws ApiException {
@@ -166,7 +166,7 @@ public final class MountManager implements AutoCloseable {
             Map<Entry, Targets.Planned> adopting = new LinkedHashMap<>();
             for (Targets.Planned p : plan) {
                 Entry e = find(p.target());
-                if (e != null && e.inFlight != null) return new Reservation(null, null, null, null, e.inFlight);
+                if (e != null && e.inFlight != null) return new Reservation(null, null, null, null, null, e.inFlight);
                 if (e == null) {
                     e = Entry.planned(context, p, nextOrder++, peer.uid());
                     fresh.add(e);
@@ -189,29 +189,35 @@ public final class MountManager implements AutoCloseable {
                 entries.addAll(fresh);
                 persistOrUndo(fresh);
             }
-            adopting.forEach((e, p) -> {
-                e.adopt(context, p);
-                actions.add("adopted " + e.target() + " (found mounted when the state was lost)");
-            });
             // What is mounted already is held at once, so nothing collects it while the rest is mounted.
+            // (A recovered mount is never collected: it is adopted only when the acquire succeeds.)
             for (Entry e : touched) {
-                if (fresh.contains(e)) continue;
+                if (fresh.contains(e) || adopting.containsKey(e)) continue;
                 if (e.holders.put(key, holder) == null) held.add(e);
                 if (e.phase == Phase.UNMOUNTING) actions.add("kept " + e.target() + " (its unmount was pending)");
                 e.phase = Phase.MOUNTED;
                 e.busyWith = List.of();
             }
-            return new Reservation(fresh, held, touched, done, null);
+            return new Reservation(fresh, held, adopting, touched, done, null);
         } finally {
             lock.unlock();
         }
     }
 
     /** Records the mounts made and the holder; the answer. */
-    private Outcome finish(Holder holder, HolderWatcher.Key key, Reservation r, List<Long> ids, List<String> actions)
-            throws ApiException {
+    private Outcome finish(String context, Holder holder, HolderWatcher.Key key, Reservation r, List<Long> ids,
+                           List<String> actions) throws ApiException {
         lock.lock();
         try {
+            r.adopting().forEach((e, p) -> {
+                if (!entries.contains(e)) return; // swept meanwhile
+                if (e.phase == Phase.RECOVERED) {
+                    e.adopt(context, p);
+                    e.phase = Phase.MOUNTED;
+                    actions.add("adopted " + e.target() + " (found mounted when the state was lost)");
+                }
+                if (e.context.equals(context)) e.holders.put(key, holder); // unless another context adopted it first
+            });
             for (int i = 0; i < ids.size(); i++) {
                 Entry e = r.fresh().get(i);
                 e.mountId = ids.get(i);
