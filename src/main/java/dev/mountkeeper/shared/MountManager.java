@@ -24,7 +24,6 @@ import dev.mountkeeper.shared.proto.TargetState.Phase;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -57,7 +56,7 @@ public final class MountManager implements AutoCloseable {
     private final Faults faults;
     private final Reaper reaper;
     private final ReentrantLock lock = new ReentrantLock();
-    private final List<Entry> entries = new ArrayList<>(); // in mount order
+    private final Entries entries = new Entries();
     private final SweepKeys sweepsDone = new SweepKeys();
     private long generation, nextOrder = 1;
     private boolean mountedSincePersist;
@@ -82,11 +81,11 @@ public final class MountManager implements AutoCloseable {
         m.lock.lock();
         try {
             Set<String> sweeps = new LinkedHashSet<>();
-            new Recovery(m.features, m.policy).recover(m.store.load(), m.entries, sweeps, m::restored);
+            new Recovery(m.features, m.policy).recover(m.store.load(), m.entries.list(), sweeps, m::restored);
             m.sweepsDone.restore(List.copyOf(sweeps));
             m.nextOrder = m.entries.stream().mapToLong(e -> e.order).max().orElse(0) + 1;
             for (Entry e : m.entries) e.holders.keySet().forEach(m.watcher::watch);
-            List<Entry> doomed = m.doom();
+            List<Entry> doomed = m.entries.doom();
             m.persist();
             reclaimed = m.submit(doomed).values();
         } catch (ApiException e) {
@@ -132,11 +131,11 @@ public final class MountManager implements AutoCloseable {
                 e.mountId = ids.get(i);
                 e.phase = Phase.UNMOUNTING; // still mounted: kept, unheld, so it is retried and shown
             }
-            remove(undone);
-            remove(r.fresh().subList(ids.size(), r.fresh().size()));
+            entries.removeAll(undone);
+            entries.removeAll(r.fresh().subList(ids.size(), r.fresh().size()));
             for (Entry e : r.held()) e.holders.remove(key);
             r.fresh().forEach(e -> e.inFlight = null);
-            List<Entry> doomed = doom();
+            List<Entry> doomed = entries.doom();
             try {
                 persist();
             } catch (ApiException ignored) {
@@ -165,7 +164,7 @@ public final class MountManager implements AutoCloseable {
             List<Entry> fresh = new ArrayList<>(), touched = new ArrayList<>(), held = new ArrayList<>();
             Map<Entry, Targets.Planned> adopting = new LinkedHashMap<>();
             for (Targets.Planned p : plan) {
-                Entry e = find(p.target());
+                Entry e = entries.find(p.target());
                 if (e != null && e.inFlight != null) return new Reservation(null, null, null, null, null, e.inFlight);
                 if (e == null) {
                     e = Entry.planned(context, p, nextOrder++, peer.uid());
@@ -181,8 +180,8 @@ public final class MountManager implements AutoCloseable {
                 }
                 touched.add(e);
             }
-            long adding = fresh.size() + touched.stream().filter(e -> !fresh.contains(e) && !involves(e, peer.uid())).count();
-            policy.limits().checkMounts(peer, mountsOf(peer.uid()), Math.toIntExact(adding));
+            long adding = fresh.size() + touched.stream().filter(e -> !fresh.contains(e) && !Entries.involves(e, peer.uid())).count();
+            policy.limits().checkMounts(peer, entries.mountsOf(peer.uid()), Math.toIntExact(adding));
             CompletableFuture<Void> done = new CompletableFuture<>();
             if (!fresh.isEmpty()) {
                 fresh.forEach(e -> e.inFlight = done);
@@ -294,7 +293,7 @@ public final class MountManager implements AutoCloseable {
             }
             for (String t : targets) if (!found.contains(t)) actions.add("not held: " + t);
             Set<Entry> ours = new HashSet<>(released);
-            List<Entry> doomed = doom();
+            List<Entry> doomed = entries.doom();
             persist(); // "unmounting" is on disk before any unmount starts
             for (Map.Entry<Entry, CompletableFuture<String>> d : submit(doomed).entrySet()) {
                 if (ours.contains(d.getKey()) || d.getKey().ownerUid == peer.uid()) mine.add(d.getValue());
@@ -336,7 +335,7 @@ public final class MountManager implements AutoCloseable {
             }
             // Mounts the daemon did not make: only root may sweep those.
             untracked = byContext || !peer.isRoot() ? List.of()
-                    : Recovery.untrackedTops(Recovery.table(features), entries, under, true);
+                    : Recovery.untrackedTops(Recovery.table(features), entries.list(), under, true);
             if (req.getReportOnly()) {
                 for (Entry e : selected) actions.add("would unmount " + e.target() + " (" + e.holders.size() + " holders)");
                 for (MountEntry m : untracked) actions.add("would unmount untracked " + m.mountPoint() + " (" + m.fsType() + ")");
@@ -352,7 +351,7 @@ public final class MountManager implements AutoCloseable {
             for (Entry e : entries) dropped.removeAll(e.holders.keySet());
             dropped.forEach(watcher::unwatch);
             Set<Entry> chosen = new HashSet<>(selected);
-            List<Entry> doomed = doom();
+            List<Entry> doomed = entries.doom();
             if (once != null) sweepsDone.add(peer.uid(), scope, once);
             persist();
             submit(doomed).forEach((e, f) -> {
@@ -390,7 +389,7 @@ public final class MountManager implements AutoCloseable {
             for (Entry e : entries) if (e.holders.remove(key) != null) n++;
             if (n == 0) return;
             LOG.log(System.Logger.Level.INFO, "Holder pid " + key.pid() + " ended: released " + n + " references");
-            List<Entry> doomed = doom();
+            List<Entry> doomed = entries.doom();
             persist();
             submit(doomed); // the unmounts run in their owners' lanes: the watcher goes on watching
         } catch (ApiException e) {
@@ -403,7 +402,7 @@ public final class MountManager implements AutoCloseable {
     private void retryUnmounts() {
         lock.lock();
         try {
-            List<Entry> doomed = doom();
+            List<Entry> doomed = entries.doom();
             persist();
             submit(doomed);
         } catch (ApiException e) {
@@ -411,31 +410,6 @@ public final class MountManager implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-    }
-
-    /**
-     * The entries nobody holds that can go now, latest first, marked unmounting: all but those
-     * with an entry below them that stays (unmounting them would take that one along). Linear in
-     * the entries: each entry that stays marks its ancestors' paths, once each.
-     */
-    private List<Entry> doom() {
-        Set<String> aboveKept = new HashSet<>();
-        for (Entry e : entries) {
-            if (collectable(e)) continue;
-            for (String p = e.target(); !p.equals("/"); ) {
-                p = SpecPaths.parent(p);
-                if (!aboveKept.add(p)) break; // its ancestors are marked already
-            }
-        }
-        List<Entry> doomed = new ArrayList<>();
-        for (Entry e : entries) if (collectable(e) && !aboveKept.contains(e.target())) doomed.add(e);
-        doomed.sort(Comparator.comparingLong((Entry e) -> e.order).reversed());
-        doomed.forEach(e -> e.phase = Phase.UNMOUNTING);
-        return doomed;
-    }
-
-    private static boolean collectable(Entry e) {
-        return e.holders.isEmpty() && e.inFlight == null && e.phase != Phase.RECOVERED && e.phase != Phase.MOUNTING;
     }
 
     /** Hands doomed entries to the reaper; they are unmounting (on disk with the next write) and waited for meanwhile. */
@@ -470,8 +444,8 @@ public final class MountManager implements AutoCloseable {
                 if (d.result().done()) gone.add(d.entry());
                 else unmounts.retry(d.entry());
             }
-            remove(gone);
-            List<Entry> doomed = gone.isEmpty() ? List.of() : doom(); // what waited for these to go
+            entries.removeAll(gone);
+            List<Entry> doomed = gone.isEmpty() ? List.of() : entries.doom(); // what waited for these to go
             persist();
             submit(doomed);
         } catch (ApiException e) {
@@ -479,21 +453,6 @@ public final class MountManager implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-    }
-
-    private void remove(List<Entry> gone) {
-        if (gone.isEmpty()) return;
-        Set<Entry> g = new HashSet<>(gone);
-        entries.removeIf(g::contains);
-    }
-
-    /** Whether {@code uid} mounted {@code e} or holds it: what counts against their limit while it is mounted. */
-    private static boolean involves(Entry e, int uid) {
-        return e.ownerUid == uid || e.holders.values().stream().anyMatch(h -> h.getUid() == uid);
-    }
-
-    private int mountsOf(int uid) {
-        return (int) entries.stream().filter(e -> involves(e, uid)).count();
     }
 
     private void persistOrUndo(List<Entry> fresh) throws ApiException {
@@ -517,10 +476,6 @@ public final class MountManager implements AutoCloseable {
         } catch (IOException e) {
             throw new ApiException(ApiException.Kind.FAILED, "Failed to write the state: " + e.getMessage(), e);
         }
-    }
-
-    private Entry find(String target) {
-        return entries.stream().filter(e -> e.target().equals(target)).findFirst().orElse(null);
     }
 
     private static HolderWatcher.Key key(Holder h) {
