@@ -56,8 +56,8 @@ class DaemonSweepAndPluginTest {
                 + " \"sources\": [\"" + src + "\"], \"types\": [\"tmpfs\", \"hang\"]}]}";
         int foreignTried = 0, skipped = 0, pushed = 0;
         long left, ran;
-        try (DaemonProcess d = new DaemonProcess(dir, policy).start(Map.of("MOUNTKEEPER_PLUGIN_PATH", plugins.toString(),
-                "MOUNTKEEPER_PROVIDER_TIMEOUT", "1"))) {
+        Map<String, String> env = Map.of("MOUNTKEEPER_PLUGIN_PATH", plugins.toString(), "MOUNTKEEPER_PROVIDER_TIMEOUT", "1");
+        try (DaemonProcess d = new DaemonProcess(dir, policy).start(env)) {
             DaemonPeer a = new DaemonPeer(d.socket, A), b = new DaemonPeer(d.socket, B);
             // A uses the key B's build will sweep with, before B does.
             assertThat(a.call("POST", "/v1/sweep", sweep("build", "build-42"), scratch)).startsWith("200 ");
@@ -78,6 +78,10 @@ class DaemonSweepAndPluginTest {
                     pushed++;
                 }
                 assertThat(b.call("POST", "/v1/sweep", sweep("build", "build-42"), scratch)).contains("\"skipped\": true");
+                d.kill(); // the keys are in the state: a restarted daemon still knows B's
+                d.start(env);
+                assertThat(b.call("POST", "/v1/sweep", sweep("build", "build-42"), scratch)).contains("\"skipped\": true");
+                assertThat(b.call("POST", "/v1/sweep", sweep("build", "flood-0"), scratch)).doesNotContain("\"skipped\": true");
             } finally {
                 holder.destroyForcibly(); // setpriv execs python: this is the holder itself
                 holder.waitFor();
