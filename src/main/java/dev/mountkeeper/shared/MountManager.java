@@ -31,6 +31,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -45,6 +47,7 @@ public final class MountManager implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("mountkeeper.daemon");
     /** The context of mounts found in the kernel's table when the state was lost. */
     public static final String RECOVERED = "recovered";
+    private static final int START_RECLAIM_WAIT_SECONDS = 10;
 
     private final KernelFeatures features;
     private final Mounter mounter;
@@ -94,7 +97,17 @@ public final class MountManager implements AutoCloseable {
         } finally {
             m.lock.unlock();
         }
-        reclaimed.forEach(CompletableFuture::join); // served once what nobody needs is gone
+        // Served once what nobody needs is gone, or after a while anyway: an unmount stuck on a user's
+        // filesystem must not keep the daemon from serving everyone else.
+        try {
+            CompletableFuture.allOf(reclaimed.toArray(CompletableFuture[]::new)).get(START_RECLAIM_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (TimeoutException stuck) {
+            LOG.log(System.Logger.Level.WARNING, "Serving while some unmounts of the reconcile are still under way");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            LOG.log(System.Logger.Level.ERROR, "Reconcile: " + e.getCause());
+        }
         return m;
     }
 
