@@ -26,15 +26,28 @@ public interface MountTable {
 
     /** {@code top} and every mount on top of it or below it, children first (the order to unmount in). */
     static List<MountEntry> subtree(List<MountEntry> table, long top) {
-        Map<Long, List<MountEntry>> children = new HashMap<>();
-        MountEntry root = null;
-        for (MountEntry e : table) {
-            if (e.id() == top) root = e;
-            if (e.id() != e.parentId()) children.computeIfAbsent(e.parentId(), k -> new ArrayList<>()).add(e);
+        return Tree.of(table).subtree(top);
+    }
+
+    /** The table's parent links indexed once, for many subtree lookups (a status of many targets). */
+    record Tree(Map<Long, MountEntry> byId, Map<Long, List<MountEntry>> children) {
+        public static Tree of(List<MountEntry> table) {
+            Map<Long, MountEntry> byId = new HashMap<>();
+            Map<Long, List<MountEntry>> children = new HashMap<>();
+            for (MountEntry e : table) {
+                byId.putIfAbsent(e.id(), e);
+                if (e.id() != e.parentId()) children.computeIfAbsent(e.parentId(), k -> new ArrayList<>()).add(e);
+            }
+            return new Tree(byId, children);
         }
-        List<MountEntry> out = new ArrayList<>();
-        if (root != null) postOrder(root, children, out, new HashSet<>());
-        return out;
+
+        /** As {@link MountTable#subtree}. */
+        public List<MountEntry> subtree(long top) {
+            MountEntry root = byId.get(top);
+            List<MountEntry> out = new ArrayList<>();
+            if (root != null) postOrder(root, children, out, new HashSet<>());
+            return out;
+        }
     }
 
     private static List<MountEntry> childrenFirst(List<MountEntry> entries) {

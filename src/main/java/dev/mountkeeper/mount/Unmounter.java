@@ -40,8 +40,17 @@ public final class Unmounter {
     }
 
     public Outcome unmount(Root root, Mounted m, UnmountPolicy p) throws IOException {
+        return m.isMount() ? unmount(root, m, p, MountTable.of(features).read()) : Outcome.NOTHING_MOUNTED;
+    }
+
+    /**
+     * The same, with a mount table read a little earlier (one read for many unmounts): a mount of
+     * the subtree gone meanwhile is found gone by id when its turn comes, and one added on top
+     * meanwhile makes the unmount busy, so a stale table never unmounts anything but ours.
+     */
+    public Outcome unmount(Root root, Mounted m, UnmountPolicy p, List<MountEntry> table) throws IOException {
         if (!m.isMount()) return Outcome.NOTHING_MOUNTED;
-        List<MountEntry> tree = MountTable.subtree(MountTable.of(features).read(), m.mountId());
+        List<MountEntry> tree = MountTable.subtree(table, m.mountId());
         if (tree.isEmpty()) {
             throw new MountException(MountException.Reason.SYSTEM, "Failed to unmount "
                     + Quote.string(root.hostPath(m.path())) + ": mount " + m.mountId() + " is no longer mounted");

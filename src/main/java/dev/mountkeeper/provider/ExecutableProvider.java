@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import dev.mountkeeper.linux.ErrnoException;
 import dev.mountkeeper.linux.Fd;
+import dev.mountkeeper.linux.NamespaceSyscalls;
 import dev.mountkeeper.linux.ProcessSyscalls;
 import dev.mountkeeper.linux.Quote;
 import dev.mountkeeper.linux.Spawn;
@@ -14,6 +15,7 @@ import dev.mountkeeper.provider.proto.PluginRequest;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -25,10 +27,49 @@ import java.util.Map;
  * Started with posix_spawn from the calling thread, so it runs in that thread's mount namespace
  * (a sandbox's own, before its root exists) without the JVM starting threads there; it leads a
  * process group of its own, killed whole when it takes longer than the request's timeout.
+ * Outside a sandbox (the daemon) a group is not enough, since setsid leaves it: there the plugin
+ * is PID 1 of a pid namespace of its own, started from a fresh thread that unshared one (a
+ * thread cannot go back, hence a new one per run), so when it ends or is killed, the kernel
+ * kills everything it started. A sandbox's pid namespace already does that for its plugins.
  */
 record ExecutableProvider(String name, Path program) implements MountProvider {
     @Override
     public Kind mount(Request r) throws IOException {
+        if (!startsInOwnPidNamespace()) return run(r, false);
+        var result = new java.util.concurrent.CompletableFuture<Kind>();
+        Thread t = Thread.ofPlatform().name("plugin-" + name).start(() -> {
+            try {
+                NamespaceSyscalls.unshare(NamespaceSyscalls.CLONE_NEWPID);
+                result.complete(run(r, true));
+            } catch (IOException | RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        try {
+            t.join();
+            return result.resultNow();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MountException(MountException.Reason.SYSTEM, "Interrupted while " + Quote.string(program.toString()) + " ran");
+        } catch (IllegalStateException failed) {
+            Throwable cause = result.exceptionNow();
+            if (cause instanceof IOException io) throw io;
+            throw (RuntimeException) cause;
+        }
+    }
+
+    /** Whether this thread's children start in its own pid namespace (false in a sandbox, whose children are PID 1's). */
+    private static boolean startsInOwnPidNamespace() {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/thread-self/ns/pid"))
+                    .equals(Files.readSymbolicLink(Path.of("/proc/thread-self/ns/pid_for_children")));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** @param pid1 whether the plugin is PID 1 of its own pid namespace: killing it kills all it started */
+    private Kind run(Request r, boolean pid1) throws IOException {
         byte[] request = JsonFormat.printer().preservingProtoFieldNames().includingDefaultValueFields().print(PluginRequest.newBuilder().setVersion(1)
                 .setProvider(name).setSource(r.source()).setDest(r.dest()).addAllOptions(r.options())
                 .setStaging(r.staging())).getBytes(StandardCharsets.UTF_8);
@@ -50,6 +91,7 @@ record ExecutableProvider(String name, Path program) implements MountProvider {
                 }
                 in.write().close();
                 if (!collect(pidfd, o.read(), e.read(), out, err, r.timeout())) {
+                    if (pid1) ProcessSyscalls.kill(pid, ProcessSyscalls.SIGKILL);
                     killGroup(pid);
                     ProcessSyscalls.wait4(pid);
                     throw new MountException(MountException.Reason.SYSTEM, Quote.string(program.toString())

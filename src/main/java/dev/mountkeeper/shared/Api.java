@@ -43,6 +43,15 @@ public final class Api {
         this.manager = manager;
     }
 
+    public Limits limits() {
+        return manager.limits();
+    }
+
+    /** An error answer, for the ones the HTTP layer gives itself (too large, too slow, too many). */
+    static Response error(int status, String message) {
+        return new Response(status, print(Error.newBuilder().setError(message)));
+    }
+
     public Response handle(Peer peer, String method, String path, Map<String, List<String>> query, String body) {
         try {
             return route(peer, method, path, query, body);

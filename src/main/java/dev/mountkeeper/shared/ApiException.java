@@ -3,7 +3,7 @@ package dev.mountkeeper.shared;
 /** A request that cannot be done, with the HTTP status that says whose fault it is. */
 public final class ApiException extends Exception {
     public enum Kind {
-        BAD_REQUEST(400), FORBIDDEN(403), NOT_FOUND(404), METHOD_NOT_ALLOWED(405), CONFLICT(409), FAILED(500),
+        BAD_REQUEST(400), FORBIDDEN(403), NOT_FOUND(404), METHOD_NOT_ALLOWED(405), CONFLICT(409), TOO_MANY(429), FAILED(500),
         UNAVAILABLE(503);
 
         public final int status;

@@ -17,7 +17,7 @@ final class Checks {
         return name("context", c);
     }
 
-    private static String name(String what, String s) throws ApiException {
+    static String name(String what, String s) throws ApiException {
         if (s.length() > MAX_NAME) throw badRequest("The " + what + " is longer than " + MAX_NAME + " characters");
         if (s.chars().anyMatch(ch -> ch < 0x20 || ch == 0x7f)) {
             throw badRequest("The " + what + " " + Quote.string(s) + " contains control characters");

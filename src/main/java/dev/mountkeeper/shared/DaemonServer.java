@@ -6,6 +6,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -20,18 +21,27 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.AttributeKey;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -39,15 +49,22 @@ import java.util.concurrent.Executors;
 /**
  * The API served over HTTP/1.1 on a UNIX socket (Netty's HTTP codec, epoll transport). Each
  * request's peer comes from the connection's SO_PEERCRED; requests on one connection are answered
- * in order, each off the event loop because mounting blocks.
+ * in order, each off the event loop because mounting blocks. Requests run on platform threads: one
+ * blocked in a syscall on a user's filesystem that never answers would pin a virtual thread's
+ * carrier, and with a few of those nobody would be answered. A uid has at most
+ * {@link Limits#connections} connections open; a request must arrive whole within the request
+ * timeout, and a connection with nothing in flight is closed after the idle timeout.
  */
 public final class DaemonServer implements AutoCloseable {
-    private static final int MAX_BODY = 1 << 20;
+    /** The largest request body: 64 specs of a few paths each fit many times over. */
+    static final int MAX_BODY = 256 << 10;
     private static final AttributeKey<Peer> PEER = AttributeKey.valueOf("peer");
     private static final AttributeKey<CompletableFuture<?>> LAST = AttributeKey.valueOf("last");
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-    private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
+    private final ExecutorService workers = Executors.newThreadPerTaskExecutor(
+            Thread.ofPlatform().name("request-", 0).daemon().factory());
+    private final Map<Integer, AtomicInteger> connections = new ConcurrentHashMap<>();
     private final Api api;
     private final Channel channel;
     private final Path socket;
@@ -58,7 +75,10 @@ public final class DaemonServer implements AutoCloseable {
         ServerBootstrap b = new ServerBootstrap().group(group).childHandler(new ChannelInitializer<EpollDomainSocketChannel>() {
             @Override
             protected void initChannel(EpollDomainSocketChannel ch) {
-                ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(MAX_BODY), new Handler());
+                Limits l = api.limits();
+                ch.pipeline().addLast(new Deadline(l.requestTimeout()),
+                        new IdleStateHandler(0, 0, l.idleTimeout().toMillis(), TimeUnit.MILLISECONDS),
+                        new HttpServerCodec(), new Aggregator(), new Handler());
             }
         });
         try {
@@ -92,17 +112,100 @@ public final class DaemonServer implements AutoCloseable {
         return new DaemonServer(api, null, fd);
     }
 
+    /** Closes a connection whose request has not arrived whole within the timeout from its first byte. */
+    private static final class Deadline extends ChannelInboundHandlerAdapter {
+        private final Duration timeout;
+        private ScheduledFuture<?> pending;
+
+        Deadline(Duration timeout) {
+            this.timeout = timeout;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (pending == null) {
+                pending = ctx.executor().schedule(() -> refuse(ctx, 408, "The request did not arrive whole within "
+                        + timeout.toMillis() + " ms (policy limits.request_timeout_ms)"), timeout.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            ctx.fireChannelRead(msg);
+        }
+
+        /** The request is in; the next one's clock starts with its first byte. */
+        void received() {
+            if (pending != null) pending.cancel(false);
+            pending = null;
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            received();
+            ctx.fireChannelInactive();
+        }
+    }
+
+    /** Netty's aggregator, answering a body over the limit with the API's kind of error. */
+    private static final class Aggregator extends HttpObjectAggregator {
+        Aggregator() {
+            super(MAX_BODY);
+        }
+
+        @Override
+        protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
+            refuse(ctx, 413, "The request body is larger than " + MAX_BODY + " bytes");
+        }
+    }
+
+    /** Answers with an error and closes the connection. */
+    private static void refuse(ChannelHandlerContext ctx, int status, String message) {
+        Api.Response r = Api.error(status, message);
+        FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
+                Unpooled.copiedBuffer(r.json(), StandardCharsets.UTF_8));
+        resp.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, resp.content().readableBytes())
+                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        ctx.channel().writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
+    }
+
     private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
+        private int inFlight; // on the event loop only
+        private AtomicInteger counted;
+
         @Override
         public void channelActive(ChannelHandlerContext ctx) throws Exception {
             PeerCredentials c = ((EpollDomainSocketChannel) ctx.channel()).peerCredentials();
-            ctx.channel().attr(PEER).set(Peer.of(c.pid(), c.uid(), c.gids().length > 0 ? c.gids()[0] : -1));
+            Peer peer = Peer.of(c.pid(), c.uid(), c.gids().length > 0 ? c.gids()[0] : -1);
+            ctx.channel().attr(PEER).set(peer);
             ctx.channel().attr(LAST).set(CompletableFuture.completedFuture(null));
+            AtomicInteger n = connections.computeIfAbsent(c.uid(), u -> new AtomicInteger());
+            int limit = api.limits().connections(peer);
+            if (n.incrementAndGet() > limit) {
+                n.decrementAndGet();
+                refuse(ctx, 429, peer + " has " + limit + " connections open already; the limit is " + limit
+                        + " per user (policy limits.connections_per_user)");
+                return;
+            }
+            counted = n;
             super.channelActive(ctx);
         }
 
         @Override
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            if (counted != null) counted.decrementAndGet();
+            counted = null;
+            super.channelInactive(ctx);
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+            // Idle only counts with nothing in flight: a slow mount's caller is waiting, not idle.
+            if (evt instanceof IdleStateEvent && inFlight == 0) ctx.close();
+            else super.userEventTriggered(ctx, evt);
+        }
+
+        @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+            ctx.pipeline().get(Deadline.class).received();
+            inFlight++;
             boolean keepAlive = HttpUtil.isKeepAlive(req);
             String method = req.method().name(), uri = req.uri();
             String body = req.content().toString(StandardCharsets.UTF_8);
@@ -122,6 +225,7 @@ public final class DaemonServer implements AutoCloseable {
                         HttpResponseStatus.valueOf(r.status()), Unpooled.copiedBuffer(r.json(), StandardCharsets.UTF_8));
                 resp.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
                         .setInt(HttpHeaderNames.CONTENT_LENGTH, resp.content().readableBytes());
+                ctx.executor().execute(() -> inFlight--);
                 if (keepAlive) {
                     resp.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
                     ctx.writeAndFlush(resp);
@@ -140,7 +244,7 @@ public final class DaemonServer implements AutoCloseable {
     @Override
     public void close() {
         if (channel != null) channel.close().syncUninterruptibly();
-        group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdown();
         if (socket != null) {
             try {

@@ -20,8 +20,11 @@ final class Entry {
     long mountId, belowId, order;
     int ownerUid;
     final Map<HolderWatcher.Key, Holder> holders = new LinkedHashMap<>();
-    List<String> busyWith = List.of();
-    int attempts;
+    // Written by the unmount off the lock, read by status under it.
+    volatile List<String> busyWith = List.of();
+    volatile int attempts;
+    /** Set while this entry is being mounted or unmounted off the lock; others wait for it. */
+    java.util.concurrent.CompletableFuture<?> inFlight;
 
     /** The host path. */
     String target() {
@@ -80,11 +83,11 @@ final class Entry {
                 .setOwnerUid(ownerUid).build();
     }
 
-    TargetStatus status(List<MountEntry> table) {
+    TargetStatus status(MountTable.Tree table) {
         TargetStatus.Builder b = TargetStatus.newBuilder().setTarget(target()).setSpec(spec).setContext(context)
                 .setState(phase.name().toLowerCase()).setMountId(mountId).addAllHolders(holders.values())
                 .setCount(holders.size()).addAllBusyWith(busyWith);
-        for (MountEntry m : MountTable.subtree(table, mountId).reversed()) {
+        for (MountEntry m : table.subtree(mountId).reversed()) {
             b.addMounts(m.source() + " on " + m.mountPoint() + " type " + m.fsType() + " (" + m.flags() + ")");
         }
         return b.build();

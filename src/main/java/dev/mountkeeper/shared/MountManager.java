@@ -24,25 +24,30 @@ import dev.mountkeeper.shared.proto.TargetState.Phase;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Reference-counted mounts shared by processes. A target is mounted on its first acquire and
  * unmounted when its last holder releases it or dies, in reverse order of mounting. Every change
  * is on disk before it is answered, and a restarted daemon reconciles what it wrote with the
- * kernel's mount table. One lock orders everything: requests, holder deaths and retries.
+ * kernel's mount table. One lock orders everything: requests, holder deaths and retries; nothing
+ * that may wait on a user's filesystem runs under it (mounting and unmounting run off it, on
+ * entries marked in flight that others wait for).
  */
 public final class MountManager implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("mountkeeper.daemon");
     /** The context of mounts found in the kernel's table when the state was lost. */
     public static final String RECOVERED = "recovered";
-    private static final int MAX_SWEEP_KEYS = 256;
+    private static final int START_RECLAIM_WAIT_SECONDS = 10;
 
     private final KernelFeatures features;
     private final Mounter mounter;
@@ -52,9 +57,10 @@ public final class MountManager implements AutoCloseable {
     private final HolderWatcher watcher;
     private final Unmounts unmounts;
     private final Faults faults;
+    private final Reaper reaper;
     private final ReentrantLock lock = new ReentrantLock();
-    private final List<Entry> entries = new ArrayList<>(); // in mount order
-    private final LinkedHashSet<String> sweepsDone = new LinkedHashSet<>();
+    private final Entries entries = new Entries();
+    private final SweepKeys sweepsDone = new SweepKeys();
     private long generation, nextOrder = 1;
     private boolean mountedSincePersist;
 
@@ -67,26 +73,46 @@ public final class MountManager implements AutoCloseable {
         this.faults = faults;
         this.watcher = new HolderWatcher(this::holderDied);
         this.unmounts = new Unmounts(features, this::retryUnmounts);
+        this.reaper = new Reaper(this::unmountInLane, this::committed);
     }
 
     /** Loads the state in {@code stateDir}, reconciles it with the kernel, and starts watching holders. */
     public static MountManager start(KernelFeatures features, Policy policy, Path stateDir, Faults faults)
             throws IOException {
         MountManager m = new MountManager(features, policy, stateDir, faults);
+        java.util.Collection<CompletableFuture<String>> reclaimed;
         m.lock.lock();
         try {
-            new Recovery(m.features, m.policy).recover(m.store.load(), m.entries, m.sweepsDone, m::restored);
+            Set<String> sweeps = new LinkedHashSet<>();
+            new Recovery(m.features, m.policy).recover(m.store.load(), m.entries.list(), sweeps, m::restored);
+            m.sweepsDone.restore(List.copyOf(sweeps));
             m.nextOrder = m.entries.stream().mapToLong(e -> e.order).max().orElse(0) + 1;
             for (Entry e : m.entries) e.holders.keySet().forEach(m.watcher::watch);
-            m.collect(new ArrayList<>());
+            List<Entry> doomed = m.entries.doom();
             m.persist();
+            reclaimed = m.submit(doomed).values();
         } catch (ApiException e) {
             m.close();
             throw new IOException(e.getMessage(), e);
         } finally {
             m.lock.unlock();
         }
+        // Served once what nobody needs is gone, or after a while anyway: an unmount stuck on a user's
+        // filesystem must not keep the daemon from serving everyone else.
+        try {
+            CompletableFuture.allOf(reclaimed.toArray(CompletableFuture[]::new)).get(START_RECLAIM_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (TimeoutException stuck) {
+            LOG.log(System.Logger.Level.WARNING, "Serving while some unmounts of the reconcile are still under way");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            LOG.log(System.Logger.Level.ERROR, "Reconcile: " + e.getCause());
+        }
         return m;
+    }
+
+    public Limits limits() {
+        return policy.limits();
     }
 
     private void restored(long generation) {
@@ -94,17 +120,65 @@ public final class MountManager implements AutoCloseable {
     }
 
     public Outcome acquire(Peer peer, AcquireRequest req) throws ApiException {
+        policy.limits().checkSpecs(peer, req.getSpecsCount());
         String context = Checks.context(req.getContext());
         Holder holder = Checks.holder(peer, req.getHolder());
         List<Targets.Planned> plan = Targets.plan(peer, req.getSpecsList(), policy, features, true);
         HolderWatcher.Key key = key(holder);
         List<String> actions = new ArrayList<>();
+        Reservation r;
+        while ((r = reserve(peer, context, plan, key, holder, actions)).waitFor() != null) {
+            r.waitFor().exceptionally(t -> null).join(); // another request is mounting or unmounting one of these
+        }
+        if (r.fresh().isEmpty()) return finish(context, holder, key, r, List.of(), actions);
+        // Mounting walks into the user's directories, which may be on a filesystem of theirs that never
+        // answers: so it runs off the lock, on entries recorded as mounting that others wait for.
+        List<Long> ids = new ArrayList<>();
+        IOException failure = mountAll(r.fresh(), plan, ids, actions);
+        if (failure == null) return finish(context, holder, key, r, ids, actions);
+        List<Entry> undone = undo(r.fresh().subList(0, ids.size()), ids, failure);
         lock.lock();
         try {
-            List<Entry> fresh = new ArrayList<>(), touched = new ArrayList<>();
+            for (int i = 0; i < ids.size(); i++) {
+                Entry e = r.fresh().get(i);
+                e.mountId = ids.get(i);
+                e.phase = Phase.UNMOUNTING; // still mounted: kept, unheld, so it is retried and shown
+            }
+            entries.removeAll(undone);
+            entries.removeAll(r.fresh().subList(ids.size(), r.fresh().size()));
+            for (Entry e : r.held()) e.holders.remove(key);
+            r.fresh().forEach(e -> e.inFlight = null);
+            List<Entry> doomed = entries.doom();
+            try {
+                persist();
+            } catch (ApiException ignored) {
+                // already failing; the reconcile on restart covers it
+            }
+            submit(doomed);
+        } finally {
+            lock.unlock();
+            r.done().complete(null);
+        }
+        boolean input = failure instanceof MountException me && me.reason() == MountException.Reason.INVALID_INPUT;
+        throw new ApiException(input ? ApiException.Kind.BAD_REQUEST : ApiException.Kind.FAILED, failure.getMessage(), failure);
+    }
+
+    /**
+     * What an acquire found under the lock: entries it recorded as mounting ({@code fresh}, in
+     * plan order), entries it now holds, all it touches; or a mount or unmount in flight to wait for.
+     */
+    private record Reservation(List<Entry> fresh, List<Entry> held, Map<Entry, Targets.Planned> adopting,
+                               List<Entry> touched, CompletableFuture<Void> done, CompletableFuture<?> waitFor) {}
+
+    private Reservation reserve(Peer peer, String context, List<Targets.Planned> plan, HolderWatcher.Key key,
+                                Holder holder, List<String> actions) throws ApiException {
+        lock.lock();
+        try {
+            List<Entry> fresh = new ArrayList<>(), touched = new ArrayList<>(), held = new ArrayList<>();
             Map<Entry, Targets.Planned> adopting = new LinkedHashMap<>();
             for (Targets.Planned p : plan) {
-                Entry e = find(p.target());
+                Entry e = entries.find(p.target());
+                if (e != null && e.inFlight != null) return new Reservation(null, null, null, null, null, e.inFlight);
                 if (e == null) {
                     e = Entry.planned(context, p, nextOrder++, peer.uid());
                     fresh.add(e);
@@ -119,100 +193,130 @@ public final class MountManager implements AutoCloseable {
                 }
                 touched.add(e);
             }
+            long adding = fresh.size() + touched.stream().filter(e -> !fresh.contains(e) && !Entries.involves(e, peer.uid())).count();
+            policy.limits().checkMounts(peer, entries.mountsOf(peer.uid()), Math.toIntExact(adding));
+            CompletableFuture<Void> done = new CompletableFuture<>();
             if (!fresh.isEmpty()) {
+                fresh.forEach(e -> e.inFlight = done);
                 entries.addAll(fresh);
                 persistOrUndo(fresh);
-                mountAll(fresh, plan, actions);
             }
-            boolean watched = entries.stream().anyMatch(e -> e.holders.containsKey(key));
-            adopting.forEach((e, p) -> {
-                e.adopt(context, p);
-                actions.add("adopted " + e.target() + " (found mounted when the state was lost)");
-            });
+            // What is mounted already is held at once, so nothing collects it while the rest is mounted.
+            // (A recovered mount is never collected: it is adopted only when the acquire succeeds.)
             for (Entry e : touched) {
-                e.holders.put(key, holder);
+                if (fresh.contains(e) || adopting.containsKey(e)) continue;
+                if (e.holders.put(key, holder) == null) held.add(e);
                 if (e.phase == Phase.UNMOUNTING) actions.add("kept " + e.target() + " (its unmount was pending)");
                 e.phase = Phase.MOUNTED;
                 e.busyWith = List.of();
             }
-            persist();
-            if (!watched) watcher.watch(key);
-            faults.at("acquired");
-            return outcome(holder, touched, actions);
+            return new Reservation(fresh, held, adopting, touched, done, null);
         } finally {
             lock.unlock();
         }
     }
 
-    /** Mounts the fresh entries in order; on a failure, undoes this acquire's mounts and entries. */
-    private void mountAll(List<Entry> fresh, List<Targets.Planned> plan, List<String> actions) throws ApiException {
-        List<Entry> done = new ArrayList<>();
+    /** Records the mounts made and the holder; the answer. */
+    private Outcome finish(String context, Holder holder, HolderWatcher.Key key, Reservation r, List<Long> ids,
+                           List<String> actions) throws ApiException {
+        lock.lock();
         try {
-            for (Entry e : fresh) {
-                Targets.Planned p = plan.stream().filter(x -> x.target().equals(e.target())).findFirst().orElseThrow();
-                try (Root root = Root.open(e.base)) {
-                    Mounted m = mounter.withSources(src -> Targets.openSource(src, p.grant())).mount(root, e.parsed);
-                    e.mountId = m.mountId();
+            r.adopting().forEach((e, p) -> {
+                if (!entries.contains(e)) return; // swept meanwhile
+                if (e.phase == Phase.RECOVERED) {
+                    e.adopt(context, p);
                     e.phase = Phase.MOUNTED;
-                    done.add(e);
-                    mountedSincePersist = true;
+                    actions.add("adopted " + e.target() + " (found mounted when the state was lost)");
                 }
-                faults.at("mounting");
-                actions.add("mounted " + e.target());
+                if (e.context.equals(context)) e.holders.put(key, holder); // unless another context adopted it first
+            });
+            for (int i = 0; i < ids.size(); i++) {
+                Entry e = r.fresh().get(i);
+                e.mountId = ids.get(i);
+                e.phase = Phase.MOUNTED;
+                e.inFlight = null;
+                e.holders.put(key, holder);
+                mountedSincePersist = true;
             }
-        } catch (IOException failure) {
-            for (Entry e : done.reversed()) {
-                try {
-                    unmounts.unmount(e, UnmountPolicy.DEFAULT);
-                } catch (IOException undo) {
-                    failure.addSuppressed(undo);
-                    LOG.log(System.Logger.Level.ERROR, "Failed to undo " + e.target() + ": " + undo.getMessage());
-                    continue; // still mounted: keep its entry, unheld, so it is retried and shown
-                }
-                entries.remove(e);
-            }
-            fresh.stream().filter(e -> !done.contains(e)).forEach(entries::remove);
-            done.stream().filter(entries::contains).forEach(e -> e.phase = Phase.UNMOUNTING);
-            try {
-                persist();
-            } catch (ApiException ignored) {
-                // already failing; the reconcile on restart covers it
-            }
-            boolean input = failure instanceof MountException me && me.reason() == MountException.Reason.INVALID_INPUT;
-            throw new ApiException(input ? ApiException.Kind.BAD_REQUEST : ApiException.Kind.FAILED,
-                    failure.getMessage(), failure);
+            persist();
+            watcher.watch(key); // a second watch of one holder is dropped by the watcher
+            faults.at("acquired");
+            return outcome(holder, r.touched(), actions);
+        } finally {
+            lock.unlock();
+            r.done().complete(null);
         }
     }
 
+    /** Mounts the fresh entries in order, off the lock, adding each one's mount id; the first failure, if any. */
+    private IOException mountAll(List<Entry> fresh, List<Targets.Planned> plan, List<Long> ids, List<String> actions) {
+        for (Entry e : fresh) {
+            Targets.Planned p = plan.stream().filter(x -> x.target().equals(e.target())).findFirst().orElseThrow();
+            try (Root root = Root.open(e.base)) {
+                Mounted m = mounter.withSources(src -> Targets.openSource(src, p.grant())).mount(root, e.parsed);
+                ids.add(m.mountId());
+            } catch (IOException failure) {
+                return failure;
+            }
+            faults.at("mounting");
+            actions.add("mounted " + e.target());
+        }
+        return null;
+    }
+
+    /** Unmounts what a failed acquire mounted, latest first; the entries that are gone again. */
+    private List<Entry> undo(List<Entry> done, List<Long> ids, IOException failure) {
+        List<Entry> undone = new ArrayList<>();
+        for (int i = done.size() - 1; i >= 0; i--) {
+            Entry e = done.get(i);
+            e.mountId = ids.get(i);
+            try {
+                unmounts.unmount(e, UnmountPolicy.DEFAULT);
+                undone.add(e);
+            } catch (IOException undo) {
+                failure.addSuppressed(undo);
+                LOG.log(System.Logger.Level.ERROR, "Failed to undo " + e.target() + ": " + undo.getMessage());
+            }
+        }
+        return undone;
+    }
+
     public Outcome release(Peer peer, ReleaseRequest req) throws ApiException {
+        policy.limits().checkSpecs(peer, req.getSpecsCount());
         String context = Checks.context(req.getContext());
         Holder holder = Checks.holder(peer, req.getHolder());
         if (req.getAll() == (req.getSpecsCount() > 0)) throw badRequest("Give either specs or \"all\", not both or neither");
-        List<String> targets = new ArrayList<>();
+        Set<String> targets = new LinkedHashSet<>();
         for (String s : req.getSpecsList()) targets.add(Targets.plan(peer, s, policy, features, false).target());
         HolderWatcher.Key key = key(holder);
         List<String> actions = new ArrayList<>();
+        List<Entry> released = new ArrayList<>();
+        List<CompletableFuture<String>> mine = new ArrayList<>();
         lock.lock();
         try {
-            List<Entry> released = new ArrayList<>();
+            Set<String> found = new HashSet<>();
             for (Entry e : entries) {
                 if (!e.context.equals(context) || !e.holders.containsKey(key)) continue;
                 if (req.getAll() || targets.contains(e.target())) {
                     e.holders.remove(key);
                     released.add(e);
+                    found.add(e.target());
                     actions.add("released " + e.target());
                 }
             }
-            for (String t : targets) {
-                if (released.stream().noneMatch(e -> e.target().equals(t))) actions.add("not held: " + t);
+            for (String t : targets) if (!found.contains(t)) actions.add("not held: " + t);
+            Set<Entry> ours = new HashSet<>(released);
+            List<Entry> doomed = entries.doom();
+            persist(); // "unmounting" is on disk before any unmount starts
+            for (Map.Entry<Entry, CompletableFuture<String>> d : submit(doomed).entrySet()) {
+                if (ours.contains(d.getKey()) || d.getKey().ownerUid == peer.uid()) mine.add(d.getValue());
             }
-            collect(actions);
-            persist();
             if (entries.stream().noneMatch(e -> e.holders.containsKey(key))) watcher.unwatch(key);
-            return outcome(holder, released, actions);
         } finally {
             lock.unlock();
         }
+        mine.forEach(f -> actions.add(f.join()));
+        return answer(holder, released, actions);
     }
 
     public Outcome sweep(Peer peer, SweepRequest req) throws ApiException {
@@ -220,13 +324,18 @@ public final class MountManager implements AutoCloseable {
         if (byContext == !req.getUnder().isEmpty()) throw badRequest("Give either a context or a path to sweep under");
         String context = byContext ? Checks.context(req.getContext()) : null;
         String under = byContext ? null : Checks.path("under", req.getUnder());
+        String once = req.getOnce().isEmpty() ? null : Checks.name("once key", req.getOnce());
+        String scope = SweepKeys.scope(context, under);
         List<String> actions = new ArrayList<>();
+        List<Entry> selected;
+        List<CompletableFuture<String>> waits = new ArrayList<>();
+        List<MountEntry> untracked;
         lock.lock();
         try {
-            if (!req.getOnce().isEmpty() && sweepsDone.contains(req.getOnce())) {
-                return Outcome.newBuilder().setSkipped(true).addActions("already swept once for " + Quote.string(req.getOnce())).build();
+            if (once != null && sweepsDone.done(peer.uid(), scope, once)) {
+                return Outcome.newBuilder().setSkipped(true).addActions("already swept once for " + Quote.string(once)).build();
             }
-            List<Entry> selected = entries.stream()
+            selected = entries.stream()
                     .filter(e -> byContext ? e.context.equals(context) : SpecPaths.isAtOrBelow(e.target(), under)).toList();
             for (Entry e : selected) {
                 // Beyond the policy, a user sweeps only what they mounted and only they hold.
@@ -238,41 +347,41 @@ public final class MountManager implements AutoCloseable {
                 }
             }
             // Mounts the daemon did not make: only root may sweep those.
-            List<MountEntry> untracked = byContext || !peer.isRoot() ? List.of()
-                    : Recovery.untrackedTops(Recovery.table(features), entries, under, true);
+            untracked = byContext || !peer.isRoot() ? List.of()
+                    : Recovery.untrackedTops(Recovery.table(features), entries.list(), under, true);
             if (req.getReportOnly()) {
                 for (Entry e : selected) actions.add("would unmount " + e.target() + " (" + e.holders.size() + " holders)");
                 for (MountEntry m : untracked) actions.add("would unmount untracked " + m.mountPoint() + " (" + m.fsType() + ")");
                 return outcome(null, selected, actions);
             }
+            Set<HolderWatcher.Key> dropped = new HashSet<>();
             for (Entry e : selected) {
                 if (!e.holders.isEmpty()) actions.add("dropped " + e.holders.size() + " holders of " + e.target());
-                e.holders.keySet().forEach(k -> {
-                    if (entries.stream().filter(x -> !selected.contains(x)).noneMatch(x -> x.holders.containsKey(k))) {
-                        watcher.unwatch(k);
-                    }
-                });
+                dropped.addAll(e.holders.keySet());
                 e.holders.clear();
                 if (e.phase == Phase.RECOVERED) e.phase = Phase.UNMOUNTING;
             }
-            collect(actions);
-            for (MountEntry m : untracked) actions.add(unmounts.untracked(m));
-            if (!req.getOnce().isEmpty()) {
-                sweepsDone.add(req.getOnce());
-                if (sweepsDone.size() > MAX_SWEEP_KEYS) sweepsDone.removeFirst();
-            }
+            for (Entry e : entries) dropped.removeAll(e.holders.keySet());
+            dropped.forEach(watcher::unwatch);
+            Set<Entry> chosen = new HashSet<>(selected);
+            List<Entry> doomed = entries.doom();
+            if (once != null) sweepsDone.add(peer.uid(), scope, once);
             persist();
-            return outcome(null, selected, actions);
+            submit(doomed).forEach((e, f) -> {
+                if (chosen.contains(e)) waits.add(f);
+            });
         } finally {
             lock.unlock();
         }
+        waits.forEach(f -> actions.add(f.join()));
+        for (MountEntry m : untracked) actions.add(unmounts.untracked(m));
+        return answer(null, selected, actions);
     }
-
 
     public Status status(String context) throws ApiException {
         lock.lock();
         try {
-            List<MountEntry> table = Recovery.table(features);
+            MountTable.Tree table = MountTable.Tree.of(Recovery.table(features));
             Map<String, ContextStatus.Builder> byContext = new LinkedHashMap<>();
             for (Entry e : entries) {
                 if (context != null && !context.isEmpty() && !e.context.equals(context)) continue;
@@ -289,13 +398,13 @@ public final class MountManager implements AutoCloseable {
     private void holderDied(HolderWatcher.Key key) {
         lock.lock();
         try {
-            List<String> actions = new ArrayList<>();
             int n = 0;
             for (Entry e : entries) if (e.holders.remove(key) != null) n++;
             if (n == 0) return;
             LOG.log(System.Logger.Level.INFO, "Holder pid " + key.pid() + " ended: released " + n + " references");
-            collect(actions);
+            List<Entry> doomed = entries.doom();
             persist();
+            submit(doomed); // the unmounts run in their owners' lanes: the watcher goes on watching
         } catch (ApiException e) {
             LOG.log(System.Logger.Level.ERROR, e.getMessage());
         } finally {
@@ -306,8 +415,9 @@ public final class MountManager implements AutoCloseable {
     private void retryUnmounts() {
         lock.lock();
         try {
-            collect(new ArrayList<>());
+            List<Entry> doomed = entries.doom();
             persist();
+            submit(doomed);
         } catch (ApiException e) {
             LOG.log(System.Logger.Level.ERROR, e.getMessage());
         } finally {
@@ -315,34 +425,46 @@ public final class MountManager implements AutoCloseable {
         }
     }
 
-    /**
-     * Unmounts every entry nobody holds, latest first, except one with a held target below it
-     * (unmounting it would take that one along). Busy ones stay, to be retried with backoff.
-     */
-    private void collect(List<String> actions) throws ApiException {
-        List<Entry> doomed = new ArrayList<>();
-        boolean grew = true;
-        while (grew) {
-            grew = false;
-            for (Entry e : entries) {
-                if (doomed.contains(e) || !e.holders.isEmpty() || e.phase == Phase.RECOVERED || e.phase == Phase.MOUNTING) continue;
-                boolean innerKept = entries.stream().anyMatch(f -> f != e && !doomed.contains(f)
-                        && SpecPaths.isAtOrBelow(f.target(), e.target()) && !f.target().equals(e.target()));
-                if (!innerKept) {
-                    doomed.add(e);
-                    grew = true;
-                }
-            }
-        }
-        if (doomed.isEmpty()) return;
-        doomed.sort(Comparator.comparingLong((Entry e) -> e.order).reversed());
-        doomed.forEach(e -> e.phase = Phase.UNMOUNTING);
-        persist();
+    /** Hands doomed entries to the reaper; they are unmounting (on disk with the next write) and waited for meanwhile. */
+    private Map<Entry, CompletableFuture<String>> submit(List<Entry> doomed) {
+        Map<Entry, CompletableFuture<String>> out = new LinkedHashMap<>();
         for (Entry e : doomed) {
-            faults.at("unmounting");
-            Unmounts.Result r = unmounts.release(e, policy.lazyUnmount(e.context));
-            if (r.done()) entries.remove(e);
-            actions.add(r.action());
+            CompletableFuture<String> f = reaper.submit(e);
+            e.inFlight = f;
+            out.put(e, f);
+        }
+        return out;
+    }
+
+    /** An unmount in the reaper's lane, off the lock. */
+    private Unmounts.Result unmountInLane(Entry e) {
+        faults.at("unmounting");
+        try {
+            return unmounts.release(e, policy.lazyUnmount(e.context));
+        } catch (RuntimeException bug) {
+            LOG.log(System.Logger.Level.ERROR, "Failed to unmount " + e.target(), bug);
+            return new Unmounts.Result(false, "failed to unmount " + e.target() + ": " + bug + "; retrying");
+        }
+    }
+
+    /** Records a batch of unmounts under the lock, then looks for what can go now that they are gone. */
+    private void committed(List<Reaper.Done> batch) {
+        lock.lock();
+        try {
+            List<Entry> gone = new ArrayList<>();
+            for (Reaper.Done d : batch) {
+                d.entry().inFlight = null;
+                if (d.result().done()) gone.add(d.entry());
+                else unmounts.retry(d.entry());
+            }
+            entries.removeAll(gone);
+            List<Entry> doomed = gone.isEmpty() ? List.of() : entries.doom(); // what waited for these to go
+            persist();
+            submit(doomed);
+        } catch (ApiException e) {
+            LOG.log(System.Logger.Level.ERROR, e.getMessage());
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -357,7 +479,7 @@ public final class MountManager implements AutoCloseable {
 
     private void persist() throws ApiException {
         State.Builder s = State.newBuilder().setBootId(Processes.bootId()).setGeneration(++generation)
-                .setNextOrder(nextOrder).addAllSweepsDone(sweepsDone);
+                .setNextOrder(nextOrder).addAllSweepsDone(sweepsDone.persisted());
         for (Entry e : entries) s.addTargets(e.toState());
         try {
             boolean torn = mountedSincePersist && faults.is("torn-after-mount");
@@ -369,16 +491,21 @@ public final class MountManager implements AutoCloseable {
         }
     }
 
-    private Entry find(String target) {
-        return entries.stream().filter(e -> e.target().equals(target)).findFirst().orElse(null);
-    }
-
     private static HolderWatcher.Key key(Holder h) {
         return new HolderWatcher.Key(h.getPid(), h.getStartTime());
     }
 
+    private Outcome answer(Holder holder, List<Entry> targets, List<String> actions) throws ApiException {
+        lock.lock();
+        try {
+            return outcome(holder, targets, actions);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private Outcome outcome(Holder holder, List<Entry> targets, List<String> actions) throws ApiException {
-        List<MountEntry> table = Recovery.table(features);
+        MountTable.Tree table = MountTable.Tree.of(Recovery.table(features));
         Outcome.Builder b = Outcome.newBuilder().addAllActions(actions);
         if (holder != null) b.setHolder(holder);
         for (Entry e : targets) b.addTargets(e.status(table));
@@ -387,6 +514,7 @@ public final class MountManager implements AutoCloseable {
 
     @Override
     public void close() {
+        reaper.close();
         unmounts.close();
         watcher.close();
         staging.close();

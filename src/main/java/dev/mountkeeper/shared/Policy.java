@@ -39,15 +39,17 @@ public final class Policy {
 
     private final List<CompiledRule> rules;
     private final Map<String, ContextConfig> contexts;
+    private final Limits limits;
 
-    private Policy(List<CompiledRule> rules, Map<String, ContextConfig> contexts) {
+    private Policy(List<CompiledRule> rules, Map<String, ContextConfig> contexts, Limits limits) {
         this.rules = rules;
         this.contexts = contexts;
+        this.limits = limits;
     }
 
     /** Only root. */
     public static Policy rootOnly() {
-        return new Policy(List.of(), Map.of());
+        return new Policy(List.of(), Map.of(), Limits.DEFAULT);
     }
 
     public static Policy load(Path file) throws IOException {
@@ -87,7 +89,11 @@ public final class Policy {
             rules.add(new CompiledRule(Set.copyOf(uids), Set.copyOf(gids), targets, sources,
                     r.getTypesCount() == 0 ? MOUNT_TYPES : Set.copyOf(r.getTypesList())));
         }
-        return new Policy(List.copyOf(rules), Map.copyOf(p.getContextsMap()));
+        return new Policy(List.copyOf(rules), Map.copyOf(p.getContextsMap()), Limits.of(p.getLimits()));
+    }
+
+    public Limits limits() {
+        return limits;
     }
 
     public boolean lazyUnmount(String context) {

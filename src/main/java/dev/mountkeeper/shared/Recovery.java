@@ -1,15 +1,9 @@
 package dev.mountkeeper.shared;
 
-import dev.mountkeeper.linux.Fd;
-import dev.mountkeeper.linux.FileSyscalls;
 import dev.mountkeeper.mount.KernelFeatures;
 import dev.mountkeeper.mount.MountEntry;
 import dev.mountkeeper.mount.MountTable;
-import dev.mountkeeper.mount.Mounted;
-import dev.mountkeeper.mount.Root;
 import dev.mountkeeper.mount.SpecPaths;
-import dev.mountkeeper.mount.Unmounter;
-import dev.mountkeeper.mount.UnmountPolicy;
 import dev.mountkeeper.shared.proto.State;
 import dev.mountkeeper.shared.proto.TargetState;
 import dev.mountkeeper.shared.proto.TargetState.Phase;
@@ -109,19 +103,18 @@ final class Recovery {
         return e;
     }
 
-    /** An acquire cut short after recording the target: whatever it mounted on top of what was there goes. */
+    /**
+     * An acquire cut short after recording the target: whatever it mounted on top of what was there
+     * goes. It is handed to the reaper as an unmounting entry rather than unmounted here, since the
+     * unmount walks into the user's directories and the reconcile runs before anyone is served.
+     */
     private Entry undoInterrupted(Entry e, List<MountEntry> table) {
         long top = mountedOnTop(e, table);
         if (top == 0) return null;
-        try (Root root = Root.open(e.base)) {
-            new Unmounter(features, UnmountPolicy.DEFAULT).unmount(root, new Mounted(e.parsed, e.path, top));
-            LOG.log(System.Logger.Level.INFO, "Undid an acquire cut short: unmounted " + e.target());
-            return null;
-        } catch (IOException ex) {
-            LOG.log(System.Logger.Level.WARNING, "Could not undo the acquire of " + e.target() + " cut short: "
-                    + ex.getMessage() + "; keeping it as " + MountManager.RECOVERED);
-            return Entry.recovered(e.base, e.path, top, e.order);
-        }
+        LOG.log(System.Logger.Level.INFO, "Undoing an acquire cut short: unmounting " + e.target());
+        e.mountId = top;
+        e.phase = Phase.UNMOUNTING;
+        return e;
     }
 
     /** The same, when it may have been answered: what it mounted is kept, as a recovered mount. */
@@ -133,17 +126,17 @@ final class Recovery {
         return Entry.recovered(e.base, e.path, top, e.order);
     }
 
-    /** The mount an interrupted acquire put on its target, or 0 if there is none. */
-    private long mountedOnTop(Entry e, List<MountEntry> table) {
-        try (Root root = Root.open(e.base);
-             Fd dir = root.openInRoot(SpecPaths.parent(e.path), FileSyscalls.O_DIRECTORY)) {
-            long top = FileSyscalls.statx(dir.get(), SpecPaths.name(e.path), FileSyscalls.AT_SYMLINK_NOFOLLOW,
-                    features.statxMountIdMask()).mountId();
-            boolean ours = top != e.belowId && table.stream().anyMatch(m -> m.id() == top && m.mountPoint().equals(e.target()));
-            return ours ? top : 0;
-        } catch (IOException ex) {
-            return 0;
-        }
+    /**
+     * The mount an interrupted acquire put on its target, or 0 if there is none: the top of the
+     * mounts stacked on the target's path (the one no other mount there sits on), if it is not the
+     * one that was there before. Read from the mount table alone, never by walking the user's path.
+     */
+    private static long mountedOnTop(Entry e, List<MountEntry> table) {
+        List<MountEntry> there = table.stream().filter(m -> m.mountPoint().equals(e.target())).toList();
+        Set<Long> under = new HashSet<>();
+        there.forEach(m -> under.add(m.parentId()));
+        return there.stream().filter(m -> !under.contains(m.id())).mapToLong(MountEntry::id)
+                .filter(top -> top != e.belowId).findFirst().orElse(0);
     }
 
     /** Mounts below the policy's target directories that no entry accounts for. */
@@ -165,7 +158,8 @@ final class Recovery {
      */
     static List<MountEntry> untrackedTops(List<MountEntry> table, List<Entry> entries, String path, boolean including) {
         Set<Long> tracked = new HashSet<>();
-        for (Entry e : entries) MountTable.subtree(table, e.mountId).forEach(m -> tracked.add(m.id()));
+        MountTable.Tree tree = MountTable.Tree.of(table);
+        for (Entry e : entries) tree.subtree(e.mountId).forEach(m -> tracked.add(m.id()));
         List<MountEntry> inside = table.stream().filter(m -> SpecPaths.isAtOrBelow(m.mountPoint(), path)
                 && (including || !m.mountPoint().equals(path)) && !tracked.contains(m.id())).toList();
         Set<Long> ids = new HashSet<>();

@@ -21,8 +21,9 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Unmounting an entry without holding up everyone: one attempt under the manager's lock, and when
- * the mount is busy a retry later with doubling backoff, naming the processes that hold it. Lazy
+ * Unmounting an entry without holding up everyone: one attempt (off the manager's lock, see
+ * {@link Reaper}), and when the mount is busy a retry later with doubling backoff, naming the
+ * processes that hold it. Lazy
  * detach only where the context is configured for it, after {@link #LAZY_AFTER} attempts.
  */
 final class Unmounts implements AutoCloseable {
@@ -45,19 +46,49 @@ final class Unmounts implements AutoCloseable {
         this.retry = retry;
     }
 
-    /** Unmounts {@code e} once; if that cannot be done now, schedules a retry. */
+    /** A mount table read shortly before, shared by one thread's unmounts (see {@link Unmounter#unmount}). */
+    private record Snapshot(List<MountEntry> table, Set<Long> ids, long readAt, int uses) {}
+
+    private static final long SNAPSHOT_NANOS = 200_000_000L;
+    private static final int SNAPSHOT_USES = 64;
+    private final ThreadLocal<Snapshot> snapshot = new ThreadLocal<>();
+
+    /**
+     * One read of the table serves up to {@value #SNAPSHOT_USES} unmounts in 200 ms: reading it for
+     * each made reclaiming N mounts quadratic (each read is a statmount per mount).
+     */
+    private Snapshot table(long mountId) throws IOException {
+        Snapshot s = snapshot.get();
+        // A mount made after the read is not in it: that one needs a fresh read, never "already gone".
+        if (s == null || s.uses() >= SNAPSHOT_USES || System.nanoTime() - s.readAt() > SNAPSHOT_NANOS
+                || !s.ids().contains(mountId)) {
+            List<MountEntry> t = MountTable.of(features).read();
+            Set<Long> ids = new HashSet<>();
+            t.forEach(m -> ids.add(m.id()));
+            s = new Snapshot(t, ids, System.nanoTime(), 0);
+        }
+        snapshot.set(new Snapshot(s.table(), s.ids(), s.readAt(), s.uses() + 1));
+        return s;
+    }
+
+    /** Unmounts {@code e} once; if that cannot be done now, the caller asks for a {@link #retry}. */
     Result release(Entry e, boolean lazyContext) {
         try {
-            List<MountEntry> table = MountTable.of(features).read();
-            if (table.stream().noneMatch(m -> m.id() == e.mountId)) {
+            Snapshot table = table(e.mountId);
+            if (!table.ids().contains(e.mountId)) {
                 LOG.log(System.Logger.Level.WARNING, e.target() + " was unmounted by someone else");
                 return new Result(true, "already unmounted: " + e.target());
             }
             e.attempts++;
             boolean lazy = lazyContext && e.attempts >= LAZY_AFTER;
-            Unmounter.Outcome o = unmount(e, new UnmountPolicy(1, Duration.ZERO, lazy));
+            Unmounter.Outcome o;
+            try (Root root = Root.open(e.base)) {
+                o = unmounter.unmount(root, new Mounted(e.parsed, e.path, e.mountId), new UnmountPolicy(1, Duration.ZERO, lazy),
+                        table.table());
+            }
             return new Result(true, (o == Unmounter.Outcome.DETACHED_LAZILY ? "detached lazily " : "unmounted ") + e.target());
         } catch (MountException ex) {
+            snapshot.remove(); // busy or failed: the next try reads the table afresh
             Duration wait = backoff(e.attempts);
             if (ex.reason() == MountException.Reason.BUSY) {
                 e.busyWith = holders(e);
@@ -69,12 +100,10 @@ final class Unmounts implements AutoCloseable {
             } else {
                 LOG.log(System.Logger.Level.ERROR, ex.getMessage() + "; retrying in " + wait.toMillis() + " ms");
             }
-            schedule(wait);
             return new Result(false, "busy: " + e.target() + (e.busyWith.isEmpty() ? "" : " (held by "
                     + String.join(", ", e.busyWith) + ")") + "; retrying");
         } catch (IOException ex) {
             LOG.log(System.Logger.Level.ERROR, "Failed to unmount " + e.target() + ": " + ex.getMessage());
-            schedule(backoff(e.attempts));
             return new Result(false, "failed to unmount " + e.target() + ": " + ex.getMessage() + "; retrying");
         }
     }
@@ -103,6 +132,11 @@ final class Unmounts implements AutoCloseable {
         } catch (IOException ex) {
             return List.of("unknown (" + Quote.string(ex.getMessage()) + ")");
         }
+    }
+
+    /** Tries the unmounts again after {@code e}'s backoff. */
+    void retry(Entry e) {
+        schedule(backoff(e.attempts));
     }
 
     private static Duration backoff(int attempts) {

@@ -15,12 +15,12 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** `mountkeeper daemon` as its own process in the test JVM's mount namespace; killed, restarted, stopped. */
-final class DaemonProcess implements AutoCloseable {
-    final Path dir, socket, state, log;
+public final class DaemonProcess implements AutoCloseable {
+    public final Path dir, socket, state, log;
     private final Path policy;
     private Process process;
 
-    DaemonProcess(Path dir, String policyJson) throws IOException {
+    public DaemonProcess(Path dir, String policyJson) throws IOException {
         this.dir = dir;
         this.socket = dir.resolve("daemon.sock");
         this.state = dir.resolve("state");
@@ -29,7 +29,7 @@ final class DaemonProcess implements AutoCloseable {
     }
 
     /** The command line that starts the daemon (also handed to the Python stress). */
-    List<String> argv() {
+    public List<String> argv() {
         List<String> a = new ArrayList<>(List.of(dev.mountkeeper.testing.Tools.java(), "--enable-native-access=ALL-UNNAMED",
                 "--sun-misc-unsafe-memory-access=allow", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-cp", System.getProperty("java.class.path"), "dev.mountkeeper.cli.Main", "daemon",
@@ -38,11 +38,11 @@ final class DaemonProcess implements AutoCloseable {
         return a;
     }
 
-    DaemonProcess start() throws Exception {
+    public DaemonProcess start() throws Exception {
         return start(Map.of());
     }
 
-    DaemonProcess start(Map<String, String> env) throws Exception {
+    public DaemonProcess start(Map<String, String> env) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(argv()).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().putAll(env);
@@ -51,12 +51,12 @@ final class DaemonProcess implements AutoCloseable {
         return this;
     }
 
-    DaemonClient.Reply call(String method, String uri, String json) throws IOException {
+    public DaemonClient.Reply call(String method, String uri, String json) throws IOException {
         return DaemonClient.call(socket, method, uri, json, Duration.ofSeconds(30));
     }
 
     /** A request during which the daemon is expected to die: no answer comes. */
-    void callDying(String method, String uri, String json) {
+    public void callDying(String method, String uri, String json) {
         try {
             call(method, uri, json);
         } catch (IOException expected) {
@@ -65,27 +65,27 @@ final class DaemonProcess implements AutoCloseable {
     }
 
     /** A request that must succeed; its JSON answer. */
-    String ok(String method, String uri, String json) throws IOException {
+    public String ok(String method, String uri, String json) throws IOException {
         DaemonClient.Reply r = call(method, uri, json);
         assertThat(r.status()).as(r.body()).isEqualTo(200);
         return r.body();
     }
 
-    Status status() throws IOException {
+    public Status status() throws IOException {
         return parse(ok("GET", "/v1/status", null), Status.newBuilder()).build();
     }
 
-    static <B extends Message.Builder> B parse(String json, B b) throws IOException {
+    public static <B extends Message.Builder> B parse(String json, B b) throws IOException {
         JsonFormat.parser().merge(json, b);
         return b;
     }
 
     /** Waits until the process ends by itself (a fault injection killed it). */
-    void awaitDeath() throws InterruptedException {
+    public void awaitDeath() throws InterruptedException {
         assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("daemon died").isTrue();
     }
 
-    void kill() {
+    public void kill() {
         process.destroyForcibly(); // SIGKILL
         try {
             process.waitFor();
@@ -94,7 +94,7 @@ final class DaemonProcess implements AutoCloseable {
         }
     }
 
-    String logText() throws IOException {
+    public String logText() throws IOException {
         return Files.exists(log) ? Files.readString(log) : "";
     }
 

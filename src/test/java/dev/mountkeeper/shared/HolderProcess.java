@@ -3,23 +3,23 @@ package dev.mountkeeper.shared;
 import java.util.concurrent.TimeUnit;
 
 /** A holder process: a `sleep` that lives until killed. */
-final class HolderProcess implements AutoCloseable {
-    final Process process;
+public final class HolderProcess implements AutoCloseable {
+    public final Process process;
 
-    HolderProcess() throws Exception {
+    public HolderProcess() throws Exception {
         process = new ProcessBuilder("sleep", "3600").start();
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
     /** The JSON of a holder naming this process. */
-    String json() {
+    public String json() {
         return "{\"pid\": " + pid() + "}";
     }
 
-    void kill() {
+    public void kill() {
         process.destroyForcibly();
         try {
             process.waitFor(10, TimeUnit.SECONDS);

@@ -10,18 +10,18 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /** JSON bodies for the daemon's API, and what the kernel shows. */
-final class Requests {
+public final class Requests {
     private Requests() {}
 
-    static String acquire(String context, long holder, String... specs) {
+    public static String acquire(String context, long holder, String... specs) {
         return "{\"context\": \"" + context + "\", \"holder\": {\"pid\": " + holder + "}, \"specs\": " + list(specs) + "}";
     }
 
-    static String release(String context, long holder, String... specs) {
+    public static String release(String context, long holder, String... specs) {
         return "{\"context\": \"" + context + "\", \"holder\": {\"pid\": " + holder + "}, \"specs\": " + list(specs) + "}";
     }
 
-    static String releaseAll(String context, long holder) {
+    public static String releaseAll(String context, long holder) {
         return "{\"context\": \"" + context + "\", \"holder\": {\"pid\": " + holder + "}, \"all\": true}";
     }
 
@@ -30,22 +30,22 @@ final class Requests {
     }
 
     /** Mount points at or below {@code dir}, from the kernel's table. */
-    static List<String> mountsUnder(Path dir) throws IOException {
+    public static List<String> mountsUnder(Path dir) throws IOException {
         return MountTable.below(MountTable.of(KernelFeatures.detect()).read(), dir.toString()).stream()
                 .map(MountEntry::mountPoint).sorted().toList();
     }
 
-    static long mountIdAt(Path p) throws IOException {
+    public static long mountIdAt(Path p) throws IOException {
         return MountTable.of(KernelFeatures.detect()).read().stream().filter(e -> e.mountPoint().equals(p.toString()))
                 .mapToLong(MountEntry::id).max().orElse(0);
     }
 
-    static void waitUntil(java.util.function.BooleanSupplier cond, String what) throws InterruptedException {
+    public static void waitUntil(java.util.function.BooleanSupplier cond, String what) throws InterruptedException {
         for (int i = 0; i < 1500 && !cond.getAsBoolean(); i++) Thread.sleep(10);
         if (!cond.getAsBoolean()) throw new AssertionError("timed out waiting for " + what);
     }
 
-    static List<String> unchecked(Path dir) {
+    public static List<String> unchecked(Path dir) {
         try {
             return mountsUnder(dir);
         } catch (IOException e) {
