@@ -112,6 +112,29 @@ class BbRunnerTest {
         assertThat(farm.stdout(d)).isEqualTo("/the/requests/own\n");
     }
 
+    /** As bb_runner's path existence checking runner: readiness, and a failure while a required path vanished. */
+    @Test
+    void aRequiredPathThatVanishesMakesAFailedActionUnavailable() throws Exception {
+        Path required = Files.writeString(dir.resolve("required"), "share mounted\n");
+        try (BuildFarm plain = new BuildFarm(Files.createDirectories(dir.resolve("plain")),
+                "\"readinessCheckingPathnames\": [\"" + required + "\"]")) {
+            plain.client.blocking().checkReadiness(CheckReadinessRequest.getDefaultInstance());
+            String a = plain.newAction();
+            RunResponse ok = plain.client.blocking().run(plain.request(a, "sh", "-c", "exit 3").build());
+            assertThat(ok.getExitCode()).isEqualTo(3); // failed, but the path is there: the action's own result
+            String b = plain.newAction();
+            StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+                    () -> plain.client.blocking().run(plain.request(b, "sh", "-c", "rm " + required + "; exit 1").build()));
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+            assertThat(e.getStatus().getDescription()).isEqualTo("One or more required files disappeared during execution: Path \""
+                    + required + "\": no such file or directory");
+            assertThat(code(() -> plain.client.blocking().checkReadiness(CheckReadinessRequest.getDefaultInstance())))
+                    .isEqualTo(Status.Code.UNAVAILABLE);
+            String c = plain.newAction();
+            assertThat(plain.client.blocking().run(plain.request(c, "true").build()).getExitCode()).isZero(); // success stands
+        }
+    }
+
     /** A worker may mount a new build directory over the old one after the runner started (FUSE, on each restart). */
     @Test
     void aBuildDirectoryMountedOverAfterTheStartIsTheOneUsed() throws Exception {
