@@ -35,6 +35,7 @@ public final class Mounter {
     private final Sandboxing sandboxing;
     private final BindSources hostSources;
     private final Stager stager;
+    private final Destinations destinations;
 
     /**
      * What changes when the mounts go into a sandbox's own mount namespace: bind sources come from
@@ -50,6 +51,14 @@ public final class Mounter {
     /** Gets a provider's mount made at a staging place, ready to be moved into the root. */
     public interface Stager {
         Staged stage(MountSpec.Provided spec) throws IOException;
+    }
+
+    /**
+     * Checks a resolved destination just before anything is mounted on it: the descriptor is the
+     * one the mount goes onto, {@code path} its symlink-free path inside the root.
+     */
+    public interface Destinations {
+        void check(Root root, String path, Fd target) throws IOException;
     }
 
     /** Opens a bind source; a sandbox hands out descriptors it opened earlier. */
@@ -68,30 +77,50 @@ public final class Mounter {
         this.sandboxing = null;
         this.hostSources = null;
         this.stager = null;
+        this.destinations = null;
     }
 
-    private Mounter(Mounter m, Sandboxing sandboxing, BindSources hostSources, Stager stager) {
+    private Mounter(Mounter m, Sandboxing sandboxing, BindSources hostSources, Stager stager, Destinations destinations) {
         this.features = m.features;
         this.createMountpoints = m.createMountpoints;
         this.unmounter = m.unmounter;
         this.sandboxing = sandboxing;
         this.hostSources = hostSources;
         this.stager = stager;
+        this.destinations = destinations;
     }
 
     /** This mounter, for use inside a sandbox's own mount namespace. */
     public Mounter inSandbox(Sandboxing s) {
-        return new Mounter(this, s, null, stager);
+        return new Mounter(this, s, null, stager, destinations);
     }
 
     /** This mounter, opening bind sources through {@code sources} (which may check where they lead). */
     public Mounter withSources(BindSources sources) {
-        return new Mounter(this, sandboxing, sources, stager);
+        return new Mounter(this, sandboxing, sources, stager, destinations);
     }
 
     /** This mounter, with a staging place for providers' mounts. */
     public Mounter withStager(Stager s) {
-        return new Mounter(this, sandboxing, hostSources, s);
+        return new Mounter(this, sandboxing, hostSources, s, destinations);
+    }
+
+    /** This mounter, asking {@code d} about every destination before mounting on it. */
+    public Mounter withDestinations(Destinations d) {
+        return new Mounter(this, sandboxing, hostSources, stager, d);
+    }
+
+    /** Resolves a destination, then lets {@link #destinations} refuse the descriptor itself. */
+    private Target target(Root root, String dest, Target.Kind kind, List<Root.Created> created) throws IOException {
+        Target t = Target.resolve(root, dest, kind, createMountpoints, created);
+        if (destinations == null) return t;
+        try {
+            destinations.check(root, t.path(), t.fd());
+            return t;
+        } catch (IOException | RuntimeException e) {
+            t.close();
+            throw e;
+        }
     }
 
     public static Mounter create() {
@@ -197,8 +226,7 @@ public final class Mounter {
         }
         try (src) {
             boolean dir = Root.stat(src).isDirectory();
-            try (Target t = Target.resolve(root, b.dest(), dir ? Target.Kind.DIRECTORY : Target.Kind.FILE,
-                    createMountpoints, created)) {
+            try (Target t = target(root, b.dest(), dir ? Target.Kind.DIRECTORY : Target.Kind.FILE, created)) {
                 if (sandboxing == null) { // in a sandbox a source may contain its destination: see Sandboxing
                     String srcPath = FileSyscalls.fdPath(src);
                     String destHost = FileSyscalls.fdPath(t.fd());
@@ -216,7 +244,7 @@ public final class Mounter {
     }
 
     private Mounted filesystem(Root root, MountSpec.Filesystem f, List<Root.Created> created) throws IOException {
-        try (Target t = Target.resolve(root, f.dest(), Target.Kind.DIRECTORY, createMountpoints, created)) {
+        try (Target t = target(root, f.dest(), Target.Kind.DIRECTORY, created)) {
             MountOptions o = f.options();
             long attrs = switch (f.fsType()) {
                 case PROC, SYSFS, MQUEUE -> attributes(o, true, true, true);
@@ -257,7 +285,7 @@ public final class Mounter {
         boolean nodes = sandboxing != null && sandboxing.deviceNodes() && !o.nodev();
         long id;
         String path;
-        try (Target t = Target.resolve(root, d.dest(), Target.Kind.DIRECTORY, createMountpoints, created)) {
+        try (Target t = target(root, d.dest(), Target.Kind.DIRECTORY, created)) {
             List<String[]> params = List.of(new String[] {"size", Long.toString(o.sizeBytes() == null ? 1 << 20 : o.sizeBytes())},
                     new String[] {"mode", "0" + Integer.toOctalString(o.mode() == null ? 0755 : o.mode())});
             id = freshOnto(root, "tmpfs", "tmpfs", params, null, t, attributes(o, true, !nodes, true),
@@ -311,7 +339,7 @@ public final class Mounter {
         try (Staged s = stager.stage(p)) {
             try {
                 Target.Kind kind = s.kind() == MountProvider.Kind.FILE ? Target.Kind.FILE : Target.Kind.DIRECTORY;
-                try (Target t = Target.resolve(root, p.dest(), kind, createMountpoints, created)) {
+                try (Target t = target(root, p.dest(), kind, created)) {
                     if (features.mountApi()) {
                         moveMount(s.dir().get(), s.name(), t.fd().get(), "", MOVE_MOUNT_T_EMPTY_PATH);
                     } else {
