@@ -106,10 +106,18 @@ public final class MountManager implements AutoCloseable {
             for (Targets.Planned p : plan) {
                 Entry e = find(p.target());
                 if (e == null) {
+                    if (p.refused() != null) throw ApiException.forbidden(p.refused());
                     e = Entry.planned(context, p, nextOrder++, peer.uid());
                     fresh.add(e);
                 } else if (e.phase == Phase.RECOVERED) {
+                    // Whose it was is lost with the state: no user may take it over (and so pin it).
+                    if (!peer.isRoot()) throw new ApiException(ApiException.Kind.CONFLICT, "Target " + Quote.string(e.target())
+                            + " was found mounted when the state was lost; only root may take it over or sweep it");
                     adopting.put(e, p);
+                } else if (!peer.isRoot() && e.ownerUid != peer.uid()) {
+                    // Holding another user's mount would keep it from its owner's release and sweep.
+                    throw ApiException.forbidden("Target " + Quote.string(e.target()) + " is mounted for uid " + e.ownerUid
+                            + "; " + peer + " may not hold it");
                 } else if (!e.context.equals(context)) {
                     throw new ApiException(ApiException.Kind.CONFLICT, "Target " + Quote.string(e.target())
                             + " is mounted for context " + Quote.string(e.context) + ", not " + Quote.string(context));
@@ -122,7 +130,7 @@ public final class MountManager implements AutoCloseable {
             if (!fresh.isEmpty()) {
                 entries.addAll(fresh);
                 persistOrUndo(fresh);
-                mountAll(fresh, plan, actions);
+                mountAll(peer, fresh, plan, actions);
             }
             boolean watched = entries.stream().anyMatch(e -> e.holders.containsKey(key));
             adopting.forEach((e, p) -> {
@@ -145,13 +153,16 @@ public final class MountManager implements AutoCloseable {
     }
 
     /** Mounts the fresh entries in order; on a failure, undoes this acquire's mounts and entries. */
-    private void mountAll(List<Entry> fresh, List<Targets.Planned> plan, List<String> actions) throws ApiException {
+    private void mountAll(Peer peer, List<Entry> fresh, List<Targets.Planned> plan, List<String> actions)
+            throws ApiException {
         List<Entry> done = new ArrayList<>();
         try {
             for (Entry e : fresh) {
                 Targets.Planned p = plan.stream().filter(x -> x.target().equals(e.target())).findFirst().orElseThrow();
-                try (Root root = Root.open(e.base)) {
-                    Mounted m = mounter.withSources(src -> Targets.openSource(src, p.grant())).mount(root, e.parsed);
+                Mounter asked = mounter.withSources(src -> Rights.openSource(peer, src, p.grant(), false))
+                        .withDestinations(Rights.destinations(peer));
+                try (Root root = Root.open(e.base); ProviderSources sources = ProviderSources.open(peer, e.parsed, p.grant())) {
+                    Mounted m = asked.mount(root, sources.spec());
                     e.mountId = m.mountId();
                     e.phase = Phase.MOUNTED;
                     done.add(e);
@@ -179,8 +190,8 @@ public final class MountManager implements AutoCloseable {
                 // already failing; the reconcile on restart covers it
             }
             boolean input = failure instanceof MountException me && me.reason() == MountException.Reason.INVALID_INPUT;
-            throw new ApiException(input ? ApiException.Kind.BAD_REQUEST : ApiException.Kind.FAILED,
-                    failure.getMessage(), failure);
+            throw new ApiException(failure instanceof Rights.Refused ? ApiException.Kind.FORBIDDEN
+                    : input ? ApiException.Kind.BAD_REQUEST : ApiException.Kind.FAILED, failure.getMessage(), failure);
         }
     }
 
@@ -269,13 +280,15 @@ public final class MountManager implements AutoCloseable {
     }
 
 
-    public Status status(String context) throws ApiException {
+    /** What the daemon holds; a user sees only the mounts made for them (others' paths are not theirs to learn). */
+    public Status status(Peer peer, String context) throws ApiException {
         lock.lock();
         try {
             List<MountEntry> table = Recovery.table(features);
             Map<String, ContextStatus.Builder> byContext = new LinkedHashMap<>();
             for (Entry e : entries) {
                 if (context != null && !context.isEmpty() && !e.context.equals(context)) continue;
+                if (!peer.isRoot() && (e.ownerUid != peer.uid() || e.phase == Phase.RECOVERED)) continue;
                 byContext.computeIfAbsent(e.context, c -> ContextStatus.newBuilder().setName(c)).addTargets(e.status(table));
             }
             Status.Builder b = Status.newBuilder().setBootId(Processes.bootId());

@@ -10,21 +10,23 @@ import java.util.function.Supplier;
  */
 public final class Peer {
     private final long pid;
-    private final int uid;
+    private final int uid, gid;
     private final Supplier<List<Integer>> groups;
 
+    /** A peer whose primary group is the first of {@code groups} (its uid when there are none). */
     public Peer(long pid, int uid, List<Integer> groups) {
-        this(pid, uid, () -> groups);
+        this(pid, uid, groups.isEmpty() ? uid : groups.getFirst(), () -> groups);
     }
 
-    private Peer(long pid, int uid, Supplier<List<Integer>> groups) {
+    private Peer(long pid, int uid, int gid, Supplier<List<Integer>> groups) {
         this.pid = pid;
         this.uid = uid;
+        this.gid = gid;
         this.groups = groups;
     }
 
     public static Peer of(long pid, int uid, int gid) {
-        return new Peer(pid, uid, new java.util.function.Supplier<>() {
+        return new Peer(pid, uid, gid, new java.util.function.Supplier<>() {
             private List<Integer> known;
 
             @Override
@@ -42,6 +44,9 @@ public final class Peer {
     public long pid() { return pid; }
 
     public int uid() { return uid; }
+
+    /** The primary group, from the socket's peer credentials. */
+    public int gid() { return gid; }
 
     public List<Integer> groups() { return groups.get(); }
 
