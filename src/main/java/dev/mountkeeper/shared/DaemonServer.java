@@ -95,8 +95,10 @@ public final class DaemonServer implements AutoCloseable {
     private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
         @Override
         public void channelActive(ChannelHandlerContext ctx) throws Exception {
-            PeerCredentials c = ((EpollDomainSocketChannel) ctx.channel()).peerCredentials();
-            ctx.channel().attr(PEER).set(Peer.of(c.pid(), c.uid(), c.gids().length > 0 ? c.gids()[0] : -1));
+            EpollDomainSocketChannel ch = (EpollDomainSocketChannel) ctx.channel();
+            PeerCredentials c = ch.peerCredentials();
+            ctx.channel().attr(PEER).set(Peer.of(c.pid(), c.uid(), c.gids().length > 0 ? c.gids()[0] : -1,
+                    UnixSockets.peerGroups(ch.fd().intValue())));
             ctx.channel().attr(LAST).set(CompletableFuture.completedFuture(null));
             super.channelActive(ctx);
         }
