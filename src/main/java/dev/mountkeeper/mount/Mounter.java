@@ -36,6 +36,7 @@ public final class Mounter {
     private final BindSources hostSources;
     private final Stager stager;
     private final Destinations destinations;
+    private final List<String[]> procParams;
 
     /**
      * What changes when the mounts go into a sandbox's own mount namespace: bind sources come from
@@ -78,9 +79,11 @@ public final class Mounter {
         this.hostSources = null;
         this.stager = null;
         this.destinations = null;
+        this.procParams = List.of();
     }
 
-    private Mounter(Mounter m, Sandboxing sandboxing, BindSources hostSources, Stager stager, Destinations destinations) {
+    private Mounter(Mounter m, Sandboxing sandboxing, BindSources hostSources, Stager stager, Destinations destinations,
+                    List<String[]> procParams) {
         this.features = m.features;
         this.createMountpoints = m.createMountpoints;
         this.unmounter = m.unmounter;
@@ -88,26 +91,35 @@ public final class Mounter {
         this.hostSources = hostSources;
         this.stager = stager;
         this.destinations = destinations;
+        this.procParams = procParams;
     }
 
     /** This mounter, for use inside a sandbox's own mount namespace. */
     public Mounter inSandbox(Sandboxing s) {
-        return new Mounter(this, s, null, stager, destinations);
+        return new Mounter(this, s, null, stager, destinations, procParams);
     }
 
     /** This mounter, opening bind sources through {@code sources} (which may check where they lead). */
     public Mounter withSources(BindSources sources) {
-        return new Mounter(this, sandboxing, sources, stager, destinations);
+        return new Mounter(this, sandboxing, sources, stager, destinations, procParams);
     }
 
     /** This mounter, with a staging place for providers' mounts. */
     public Mounter withStager(Stager s) {
-        return new Mounter(this, sandboxing, hostSources, s, destinations);
+        return new Mounter(this, sandboxing, hostSources, s, destinations, procParams);
     }
 
     /** This mounter, asking {@code d} about every destination before mounting on it. */
     public Mounter withDestinations(Destinations d) {
-        return new Mounter(this, sandboxing, hostSources, stager, d);
+        return new Mounter(this, sandboxing, hostSources, stager, d, procParams);
+    }
+
+    /**
+     * This mounter, giving every fresh procfs these fsconfig parameters (the daemon's: the host
+     * /proc's hidepid, gid and subset, so a procfs it makes shows no more than the host's).
+     */
+    public Mounter withProcParams(List<String[]> params) {
+        return new Mounter(this, sandboxing, hostSources, stager, destinations, List.copyOf(params));
     }
 
     /** Resolves a destination, then lets {@link #destinations} refuse the descriptor itself. */
@@ -254,6 +266,7 @@ public final class Mounter {
             List<String[]> params = new ArrayList<>();
             if (o.sizeBytes() != null) params.add(new String[] {"size", Long.toString(o.sizeBytes())});
             if (o.mode() != null) params.add(new String[] {"mode", "0" + Integer.toOctalString(o.mode())});
+            if (f.fsType() == MountSpec.FsType.PROC) params.addAll(procParams);
             if (f.fsType() == MountSpec.FsType.DEVPTS) {
                 params.add(new String[] {"ptmxmode", "0666"});
                 params.add(new String[] {"mode", "0620"});

@@ -61,7 +61,7 @@ public final class MountManager implements AutoCloseable {
     private MountManager(KernelFeatures features, Policy policy, Path stateDir, Faults faults) throws IOException {
         this.features = features;
         this.staging = new LazyStaging(stateDir.resolve("staging"), features);
-        this.mounter = new Mounter(features, false, UnmountPolicy.DEFAULT).withStager(staging);
+        this.mounter = new Mounter(features, false, UnmountPolicy.DEFAULT).withStager(staging).withProcParams(HostProc.params());
         this.policy = policy;
         this.store = new StateStore(stateDir);
         this.faults = faults;
