@@ -352,6 +352,17 @@ public final class Mounter {
         try (Staged s = stager.stage(p)) {
             try {
                 Target.Kind kind = s.kind() == MountProvider.Kind.FILE ? Target.Kind.FILE : Target.Kind.DIRECTORY;
+                // Whatever flags the provider chose, no set-uid programs and no device nodes get in this way. Set
+                // while the mount is still in the staging place, where nobody else can swap it for another.
+                if (features.mountApi()) {
+                    try (Fd staged = openat2(s.dir().get(), s.name(), O_PATH | O_NOFOLLOW, 0, Root.NO_LINKS)) {
+                        if (FileSyscalls.fstatx(staged, features.statxMountIdMask()).mountId() != s.mountId()) {
+                            throw new MountException(MountException.Reason.SYSTEM, "The staged mount of "
+                                    + Quote.string(p.provider()) + " is not where it was checked");
+                        }
+                        mountSetattr(staged.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0, 0);
+                    }
+                }
                 try (Target t = target(root, p.dest(), kind, created)) {
                     if (features.mountApi()) {
                         moveMount(s.dir().get(), s.name(), t.fd().get(), "", MOVE_MOUNT_T_EMPTY_PATH);
@@ -360,13 +371,16 @@ public final class Mounter {
                                 MS_MOVE, null);
                     }
                     try (Fd top = openat2(t.parent().get(), t.name(), O_PATH | O_NOFOLLOW, 0, Root.NO_LINKS)) {
+                        if (FileSyscalls.fstatx(top, features.statxMountIdMask()).mountId() != s.mountId()) {
+                            throw detachMoved(root, t);
+                        }
                         try {
-                            // Whatever flags the provider chose, no set-uid programs and no device nodes get in this way.
+                            // Under a shared parent the moved mount joined its peer group; it must not stay there.
                             if (features.mountApi()) {
-                                mountSetattr(top.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0,
-                                        MS_PRIVATE);
+                                mountSetattr(top.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, 0, 0, MS_PRIVATE);
                             } else {
-                                classicAttributes(root, top, s.mountId(), true, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, Propagation.PRIVATE);
+                                classicAttributes(root, top, s.mountId(), true, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+                                        Propagation.PRIVATE);
                             }
                             verifyOnTop(root, t, s.mountId());
                         } catch (IOException | RuntimeException e) {
@@ -492,16 +506,29 @@ public final class Mounter {
         }
     }
 
+    /**
+     * A mount went onto {@code t}'s descriptor, but its name in its parent is something else now
+     * (renamed meanwhile): the mount sits on the directory wherever it went. umount2 of the
+     * descriptor's /proc path takes off the topmost mount there, which is the one just made.
+     */
+    private static MountException detachMoved(Root root, Target t) {
+        MountException e = new MountException(MountException.Reason.INVALID_INPUT, "Destination "
+                + Quote.string(root.hostPath(t.path())) + " was renamed while it was being mounted on");
+        try {
+            MountSyscalls.umount2(t.procPath(), MNT_DETACH);
+        } catch (ErrnoException undo) {
+            e.addSuppressed(undo);
+        }
+        return e;
+    }
+
     /** mount(2) put a mount on {@code t}: find it through the parent, then set flags and propagation. */
     private long afterClassicMount(Root root, Target t, boolean recursive, long attrs, Propagation propagation)
             throws IOException {
         long below = FileSyscalls.fstatx(t.fd(), features.statxMountIdMask()).mountId();
         try (Fd top = openat2(t.parent().get(), t.name(), O_PATH | O_NOFOLLOW, 0, Root.NO_LINKS)) {
             long id = FileSyscalls.fstatx(top, features.statxMountIdMask()).mountId();
-            if (id == below) {
-                throw new MountException(MountException.Reason.SYSTEM, "mount(2) reported success, but no mount appeared on "
-                        + Quote.string(root.hostPath(t.path())));
-            }
+            if (id == below) throw detachMoved(root, t);
             try {
                 classicAttributes(root, top, id, recursive, attrs, propagation);
                 verifyOnTop(root, t, id);

@@ -3,6 +3,10 @@ package dev.mountkeeper.shared;
 import static dev.mountkeeper.shared.Requests.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mountkeeper.linux.FileSyscalls;
+import dev.mountkeeper.mount.KernelFeatures;
+import dev.mountkeeper.mount.MountEntry;
+import dev.mountkeeper.mount.MountTable;
 import dev.mountkeeper.testing.Figures;
 import dev.mountkeeper.testing.Privileged;
 import java.nio.file.Files;
@@ -16,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Security 26: a client of the daemon (uid 1001) cannot mount over a directory it could not write
  * to itself, whatever the policy's path prefix allows: another user's 0700 tree and what is in
  * it, another user's 0755 directory, a root-owned one, a sticky 1777 one, one reached through its
- * own symlink, or one swapped in for its own directory while it acquires. Nor can it hold another
+ * own symlink, or one swapped in for its own directory while it acquires (a tmpfs or an overlay,
+ * whose flags must not land on the mount around it either). Nor can it hold another
  * user's mount, so that user (1002) still releases and sweeps its own.
  */
 @Privileged
@@ -32,6 +37,12 @@ class ForeignTargetAttackTest {
         return p;
     }
 
+    /** The mount {@code p} lies in, as the kernel's table shows it (flags and propagation included). */
+    private static MountEntry mountOf(Path p) throws Exception {
+        long id = FileSyscalls.statx(FileSyscalls.AT_FDCWD, p.toString(), 0, KernelFeatures.detect().statxMountIdMask()).mountId();
+        return MountTable.of(KernelFeatures.detect()).read().stream().filter(e -> e.id() == id).findFirst().orElseThrow();
+    }
+
     @Test
     void foreignTargetsAreRefusedAndAnotherUsersMountsStayTheirs() throws Exception {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -40,8 +51,9 @@ class ForeignTargetAttackTest {
         Path victimWork = dirOf(victim.resolve("work"), B, 0777), open = dirOf(root.resolve("bo"), B, 0755);
         Path rootOwned = dirOf(root.resolve("r"), 0, 0755), sticky = dirOf(root.resolve("tmp"), 0, 01777);
         Files.createSymbolicLink(mine.resolve("link"), Path.of("../bo"));
+        Path lower = dirOf(dir.resolve("lower"), 0, 0755);
         String policy = "{\"rules\": [{\"users\": [\"" + A + "\", \"" + B + "\"], \"targets\": [\"" + root + "\"],"
-                + " \"types\": [\"tmpfs\", \"proc\"]}]}";
+                + " \"sources\": [\"" + lower + "\"], \"types\": [\"tmpfs\", \"proc\", \"overlay\"]}]}";
         int tried = 0, mounted = 0;
         try (HolderProcess ha = new HolderProcess(A); HolderProcess hb = new HolderProcess(B);
              DaemonProcess d = new DaemonProcess(dir, policy).start()) {
@@ -63,6 +75,7 @@ class ForeignTargetAttackTest {
             // Its own directory, swapped for a symlink to another user's while it acquires: the mount
             // core checks the descriptor it mounts on, so each acquire lands in its own or nowhere.
             Path swap = mine.resolve("x");
+            MountEntry around = mountOf(root);
             String swapper = String.join("\n", "import ctypes, os, sys",
                     "libc = ctypes.CDLL(None, use_errno=True); os.chdir(sys.argv[1])",
                     "os.symlink('../bo', 'y')",
@@ -78,13 +91,14 @@ class ForeignTargetAttackTest {
                 String counts = runAs(A, d.socket, String.join("\n",
                         "tried = own = 0",
                         "for i in range(int(sys.argv[2])):",
-                        "    s, b = call('POST', '/v1/acquire', '{\"context\": \"r\", \"specs\": [\"tmpfs::' + sys.argv[1] + '\"]}')",
+                        "    spec = ('tmpfs::', 'overlay:' + sys.argv[3] + ':')[i % 2] + sys.argv[1]",
+                        "    s, b = call('POST', '/v1/acquire', '{\"context\": \"r\", \"specs\": [\"' + spec + '\"]}')",
                         "    tried += 1",
                         "    if s == 200:",
                         "        own += 1",
                         "        call('POST', '/v1/release', '{\"context\": \"r\", \"all\": true}')",
                         "    elif s not in (400, 403, 500): print('unexpected', s, b); sys.exit(1)",
-                        "print(tried, own)"), swap.toString(), "150");
+                        "print(tried, own)"), swap.toString(), "150", lower.toString());
                 own = Integer.parseInt(counts.split(" ")[1]);
                 tried += Integer.parseInt(counts.split(" ")[0]) - own;
             } finally {
@@ -93,6 +107,8 @@ class ForeignTargetAttackTest {
             }
             // Nothing ever went onto the other user's directory (what went onto its own was released).
             assertThat(mountsUnder(open)).isEmpty();
+            // Nor did the flags and propagation a mount gets go to the mount the directories lie in.
+            assertThat(mountOf(root)).isEqualTo(around);
             if (!mountsUnder(root).isEmpty()) mounted++;
 
             // The other user's mount: not to be joined (pinned), released or swept by this one.
