@@ -56,6 +56,12 @@ public final class FileSyscalls {
     public static final long SYSFS_MAGIC = 0x62656572;
 
     private static final long SYS_OPENAT2 = 437;
+    private static final long SYS_FACCESSAT2 = 439; // the same number on every architecture
+
+    public static final int R_OK = 4;
+    public static final int W_OK = 2;
+    public static final int X_OK = 1;
+    public static final int AT_EACCESS = 0x200;
 
     static final Flags OPEN_FLAGS = Flags.of("O_WRONLY", O_WRONLY, "O_RDWR", O_RDWR, "O_CREAT", O_CREAT,
             "O_EXCL", O_EXCL, "O_NOCTTY", O_NOCTTY, "O_TRUNC", O_TRUNC, "O_APPEND", O_APPEND,
@@ -121,6 +127,24 @@ public final class FileSyscalls {
                     + OPEN_FLAGS.format(f) + ", 0" + Integer.toOctalString(mode));
             return Fd.adopt(r);
         });
+    }
+
+    /**
+     * {@code int faccessat2(int dirfd, const char *pathname, int mode, int flags)}, see access(2).
+     * With AT_EACCESS it checks with the thread's filesystem ids, groups and capabilities as they
+     * are (without it, with the real ids). Returns whether access is granted; EACCES and EROFS are
+     * a no, any other error is thrown.
+     */
+    public static boolean faccessat2(int dirfd, String path, int mode, int flags) throws ErrnoException {
+        try {
+            Calls.call((a, cs) -> Calls.check(Native.syscall(cs, SYS_FACCESSAT2, dirfd, Native.path(a, path).address(),
+                    mode, flags), cs, "faccessat2", () -> Calls.dirfd(dirfd) + ", " + Quote.string(path) + ", " + mode
+                    + ", " + flags));
+            return true;
+        } catch (ErrnoException e) {
+            if (e.is(Errno.EACCES) || e.is(Errno.EROFS)) return false;
+            throw e;
+        }
     }
 
     /** {@code int mkdirat(int dirfd, const char *pathname, mode_t mode)}, see mkdir(2). */

@@ -35,6 +35,8 @@ public final class Mounter {
     private final Sandboxing sandboxing;
     private final BindSources hostSources;
     private final Stager stager;
+    private final Destinations destinations;
+    private final List<String[]> procParams;
 
     /**
      * What changes when the mounts go into a sandbox's own mount namespace: bind sources come from
@@ -50,6 +52,14 @@ public final class Mounter {
     /** Gets a provider's mount made at a staging place, ready to be moved into the root. */
     public interface Stager {
         Staged stage(MountSpec.Provided spec) throws IOException;
+    }
+
+    /**
+     * Checks a resolved destination just before anything is mounted on it: the descriptor is the
+     * one the mount goes onto, {@code path} its symlink-free path inside the root.
+     */
+    public interface Destinations {
+        void check(Root root, String path, Fd target) throws IOException;
     }
 
     /** Opens a bind source; a sandbox hands out descriptors it opened earlier. */
@@ -68,30 +78,61 @@ public final class Mounter {
         this.sandboxing = null;
         this.hostSources = null;
         this.stager = null;
+        this.destinations = null;
+        this.procParams = List.of();
     }
 
-    private Mounter(Mounter m, Sandboxing sandboxing, BindSources hostSources, Stager stager) {
+    private Mounter(Mounter m, Sandboxing sandboxing, BindSources hostSources, Stager stager, Destinations destinations,
+                    List<String[]> procParams) {
         this.features = m.features;
         this.createMountpoints = m.createMountpoints;
         this.unmounter = m.unmounter;
         this.sandboxing = sandboxing;
         this.hostSources = hostSources;
         this.stager = stager;
+        this.destinations = destinations;
+        this.procParams = procParams;
     }
 
     /** This mounter, for use inside a sandbox's own mount namespace. */
     public Mounter inSandbox(Sandboxing s) {
-        return new Mounter(this, s, null, stager);
+        return new Mounter(this, s, null, stager, destinations, procParams);
     }
 
     /** This mounter, opening bind sources through {@code sources} (which may check where they lead). */
     public Mounter withSources(BindSources sources) {
-        return new Mounter(this, sandboxing, sources, stager);
+        return new Mounter(this, sandboxing, sources, stager, destinations, procParams);
     }
 
     /** This mounter, with a staging place for providers' mounts. */
     public Mounter withStager(Stager s) {
-        return new Mounter(this, sandboxing, hostSources, s);
+        return new Mounter(this, sandboxing, hostSources, s, destinations, procParams);
+    }
+
+    /** This mounter, asking {@code d} about every destination before mounting on it. */
+    public Mounter withDestinations(Destinations d) {
+        return new Mounter(this, sandboxing, hostSources, stager, d, procParams);
+    }
+
+    /**
+     * This mounter, giving every fresh procfs these fsconfig parameters (the daemon's: the host
+     * /proc's hidepid, gid and subset, so a procfs it makes shows no more than the host's).
+     */
+    public Mounter withProcParams(List<String[]> params) {
+        return new Mounter(this, sandboxing, hostSources, stager, destinations, List.copyOf(params));
+    }
+
+    /** Resolves a destination, then lets {@link #destinations} refuse the descriptor itself. */
+    private Target target(Root root, String dest, Target.Kind kind, List<Root.Created> created) throws IOException {
+        Target t = Target.resolve(root, dest, kind, createMountpoints, created);
+        if (destinations == null) return t;
+        try {
+            destinations.check(root, t.path(), t.fd());
+            return t;
+        } catch (IOException | RuntimeException e) {
+            t.close();
+            throw e;
+        }
     }
 
     public static Mounter create() {
@@ -197,8 +238,7 @@ public final class Mounter {
         }
         try (src) {
             boolean dir = Root.stat(src).isDirectory();
-            try (Target t = Target.resolve(root, b.dest(), dir ? Target.Kind.DIRECTORY : Target.Kind.FILE,
-                    createMountpoints, created)) {
+            try (Target t = target(root, b.dest(), dir ? Target.Kind.DIRECTORY : Target.Kind.FILE, created)) {
                 if (sandboxing == null) { // in a sandbox a source may contain its destination: see Sandboxing
                     String srcPath = FileSyscalls.fdPath(src);
                     String destHost = FileSyscalls.fdPath(t.fd());
@@ -216,7 +256,7 @@ public final class Mounter {
     }
 
     private Mounted filesystem(Root root, MountSpec.Filesystem f, List<Root.Created> created) throws IOException {
-        try (Target t = Target.resolve(root, f.dest(), Target.Kind.DIRECTORY, createMountpoints, created)) {
+        try (Target t = target(root, f.dest(), Target.Kind.DIRECTORY, created)) {
             Mounted m = freshFilesystem(root, f, t);
             List<WorkloadMasks.Entry> masks = sandboxing == null ? List.of() : switch (f.fsType()) {
                 case PROC -> WorkloadMasks.PROC;
@@ -249,6 +289,7 @@ public final class Mounter {
         List<String[]> params = new ArrayList<>();
         if (o.sizeBytes() != null) params.add(new String[] {"size", Long.toString(o.sizeBytes())});
         if (o.mode() != null) params.add(new String[] {"mode", "0" + Integer.toOctalString(o.mode())});
+        if (f.fsType() == MountSpec.FsType.PROC) params.addAll(procParams);
         if (f.fsType() == MountSpec.FsType.DEVPTS) {
             params.add(new String[] {"ptmxmode", "0666"});
             params.add(new String[] {"mode", "0620"});
@@ -279,7 +320,7 @@ public final class Mounter {
         boolean nodes = sandboxing != null && sandboxing.deviceNodes() && !o.nodev();
         long id;
         String path;
-        try (Target t = Target.resolve(root, d.dest(), Target.Kind.DIRECTORY, createMountpoints, created)) {
+        try (Target t = target(root, d.dest(), Target.Kind.DIRECTORY, created)) {
             List<String[]> params = List.of(new String[] {"size", Long.toString(o.sizeBytes() == null ? 1 << 20 : o.sizeBytes())},
                     new String[] {"mode", "0" + Integer.toOctalString(o.mode() == null ? 0755 : o.mode())});
             id = freshOnto(root, "tmpfs", "tmpfs", params, null, t, attributes(o, true, !nodes, true),
@@ -333,7 +374,18 @@ public final class Mounter {
         try (Staged s = stager.stage(p)) {
             try {
                 Target.Kind kind = s.kind() == MountProvider.Kind.FILE ? Target.Kind.FILE : Target.Kind.DIRECTORY;
-                try (Target t = Target.resolve(root, p.dest(), kind, createMountpoints, created)) {
+                // Whatever flags the provider chose, no set-uid programs and no device nodes get in this way. Set
+                // while the mount is still in the staging place, where nobody else can swap it for another.
+                if (features.mountApi()) {
+                    try (Fd staged = openat2(s.dir().get(), s.name(), O_PATH | O_NOFOLLOW, 0, Root.NO_LINKS)) {
+                        if (FileSyscalls.fstatx(staged, features.statxMountIdMask()).mountId() != s.mountId()) {
+                            throw new MountException(MountException.Reason.SYSTEM, "The staged mount of "
+                                    + Quote.string(p.provider()) + " is not where it was checked");
+                        }
+                        mountSetattr(staged.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0, 0);
+                    }
+                }
+                try (Target t = target(root, p.dest(), kind, created)) {
                     if (features.mountApi()) {
                         moveMount(s.dir().get(), s.name(), t.fd().get(), "", MOVE_MOUNT_T_EMPTY_PATH);
                     } else {
@@ -341,13 +393,16 @@ public final class Mounter {
                                 MS_MOVE, null);
                     }
                     try (Fd top = openat2(t.parent().get(), t.name(), O_PATH | O_NOFOLLOW, 0, Root.NO_LINKS)) {
+                        if (FileSyscalls.fstatx(top, features.statxMountIdMask()).mountId() != s.mountId()) {
+                            throw detachMoved(root, t);
+                        }
                         try {
-                            // Whatever flags the provider chose, no set-uid programs and no device nodes get in this way.
+                            // Under a shared parent the moved mount joined its peer group; it must not stay there.
                             if (features.mountApi()) {
-                                mountSetattr(top.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0,
-                                        MS_PRIVATE);
+                                mountSetattr(top.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, 0, 0, MS_PRIVATE);
                             } else {
-                                classicAttributes(root, top, s.mountId(), true, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, Propagation.PRIVATE);
+                                classicAttributes(root, top, s.mountId(), true, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+                                        Propagation.PRIVATE);
                             }
                             verifyOnTop(root, t, s.mountId());
                         } catch (IOException | RuntimeException e) {
@@ -473,16 +528,29 @@ public final class Mounter {
         }
     }
 
+    /**
+     * A mount went onto {@code t}'s descriptor, but its name in its parent is something else now
+     * (renamed meanwhile): the mount sits on the directory wherever it went. umount2 of the
+     * descriptor's /proc path takes off the topmost mount there, which is the one just made.
+     */
+    private static MountException detachMoved(Root root, Target t) {
+        MountException e = new MountException(MountException.Reason.INVALID_INPUT, "Destination "
+                + Quote.string(root.hostPath(t.path())) + " was renamed while it was being mounted on");
+        try {
+            MountSyscalls.umount2(t.procPath(), MNT_DETACH);
+        } catch (ErrnoException undo) {
+            e.addSuppressed(undo);
+        }
+        return e;
+    }
+
     /** mount(2) put a mount on {@code t}: find it through the parent, then set flags and propagation. */
     private long afterClassicMount(Root root, Target t, boolean recursive, long attrs, Propagation propagation)
             throws IOException {
         long below = FileSyscalls.fstatx(t.fd(), features.statxMountIdMask()).mountId();
         try (Fd top = openat2(t.parent().get(), t.name(), O_PATH | O_NOFOLLOW, 0, Root.NO_LINKS)) {
             long id = FileSyscalls.fstatx(top, features.statxMountIdMask()).mountId();
-            if (id == below) {
-                throw new MountException(MountException.Reason.SYSTEM, "mount(2) reported success, but no mount appeared on "
-                        + Quote.string(root.hostPath(t.path())));
-            }
+            if (id == below) throw detachMoved(root, t);
             try {
                 classicAttributes(root, top, id, recursive, attrs, propagation);
                 verifyOnTop(root, t, id);

@@ -18,8 +18,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A provider that is a program: it gets a {@code PluginRequest} as JSON on standard input and
@@ -78,8 +82,9 @@ record ExecutableProvider(String name, Path program) implements MountProvider {
         int pid;
         try (ProcessSyscalls.Pipe in = ProcessSyscalls.pipe(); ProcessSyscalls.Pipe o = ProcessSyscalls.pipe();
              ProcessSyscalls.Pipe e = ProcessSyscalls.pipe()) {
-            pid = new Spawn(program.toString(), List.of(program.toString()), env, null,
-                    Map.of(0, in.read(), 1, o.write(), 2, e.write())).startInOwnGroup();
+            Map<Integer, Fd> fds = new HashMap<>(Map.of(0, in.read(), 1, o.write(), 2, e.write()));
+            for (int n : passedDescriptors(r.source())) fds.put(n, Fd.adopt(n)); // borrowed: never closed here
+            pid = new Spawn(program.toString(), List.of(program.toString()), env, null, fds).startInOwnGroup();
             in.read().close();
             o.write().close();
             e.write().close();
@@ -109,6 +114,22 @@ record ExecutableProvider(String name, Path program) implements MountProvider {
         }
         return kind(out.toString(StandardCharsets.UTF_8).strip());
     }
+
+    /**
+     * The descriptors a source names as {@code /proc/thread-self/fd/N} (the daemon passes sources it
+     * opened that way): the plugin inherits each under the same number, so the path means the same
+     * file in the plugin.
+     */
+    private static List<Integer> passedDescriptors(String source) {
+        List<Integer> out = new ArrayList<>();
+        for (String part : source.split("\\+")) {
+            Matcher m = PASSED.matcher(part);
+            if (m.matches()) out.add(Integer.parseInt(m.group(1)));
+        }
+        return out;
+    }
+
+    private static final Pattern PASSED = Pattern.compile("/proc/(?:thread-)?self/fd/([0-9]{1,9})");
 
     /** Reads both streams until the plugin has ended and closed them; false when the time ran out first. */
     private static boolean collect(Fd pidfd, Fd out, Fd err, ByteArrayOutputStream o, ByteArrayOutputStream e,

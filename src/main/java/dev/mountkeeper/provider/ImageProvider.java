@@ -7,11 +7,11 @@ import dev.mountkeeper.linux.Errno;
 import dev.mountkeeper.linux.Fd;
 import dev.mountkeeper.linux.LoopSyscalls;
 import dev.mountkeeper.linux.MountSyscalls;
+import dev.mountkeeper.linux.ProcessSyscalls;
 import dev.mountkeeper.linux.Quote;
 import dev.mountkeeper.mount.MountException;
 import dev.mountkeeper.mount.MountProvider;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -38,7 +38,7 @@ final class ImageProvider implements MountProvider {
             throw new MountException(MountException.Reason.INVALID_INPUT, "image: cannot open " + Quote.string(r.source()), e);
         }
         try (image) {
-            String type = type(r.source());
+            String type = type(r.source(), image);
             // Our fd keeps the device until the mount holds it; closed, the device clears itself.
             try (Loop loop = attach(image)) {
                 Files.createDirectory(Path.of(r.staging()));
@@ -54,15 +54,19 @@ final class ImageProvider implements MountProvider {
         }
     }
 
-    /** squashfs or ext4, from the image's magic numbers. */
-    private static String type(String file) throws IOException {
-        try (RandomAccessFile f = new RandomAccessFile(file, "r")) {
-            byte[] head = new byte[2048];
-            int n = f.read(head);
-            ByteBuffer b = ByteBuffer.wrap(head, 0, Math.max(n, 0)).order(ByteOrder.LITTLE_ENDIAN);
-            if (n >= 4 && b.getInt(0) == 0x73717368) return "squashfs";
-            if (n >= 1082 && (b.getShort(1080) & 0xffff) == 0xef53) return "ext4";
+    /** squashfs or ext4, from the image's magic numbers, read from the descriptor the loop device gets. */
+    private static String type(String file, Fd image) throws IOException {
+        byte[] head = new byte[0];
+        while (head.length < 2048) {
+            byte[] more = ProcessSyscalls.read(image, 2048 - head.length);
+            if (more.length == 0) break;
+            byte[] both = java.util.Arrays.copyOf(head, head.length + more.length);
+            System.arraycopy(more, 0, both, head.length, more.length);
+            head = both;
         }
+        ByteBuffer b = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN);
+        if (head.length >= 4 && b.getInt(0) == 0x73717368) return "squashfs";
+        if (head.length >= 1082 && (b.getShort(1080) & 0xffff) == 0xef53) return "ext4";
         throw invalid(Quote.string(file) + " is neither a squashfs nor an ext2/3/4 image");
     }
 

@@ -77,7 +77,7 @@ public final class Api {
         }
         return switch (path) {
             case "/v1/version" -> ok(Version.newBuilder().setApi(VERSION).setVersion(implementation()));
-            case "/v1/status" -> ok(manager.status(query.getOrDefault("context", List.of("")).getFirst()));
+            case "/v1/status" -> ok(manager.status(peer, query.getOrDefault("context", List.of("")).getFirst()));
             case "/v1/acquire" -> logged(peer, path, manager.acquire(peer, parse(body, AcquireRequest.newBuilder()).build()));
             case "/v1/release" -> logged(peer, path, manager.release(peer, parse(body, ReleaseRequest.newBuilder()).build()));
             case "/v1/sweep" -> logged(peer, path, manager.sweep(peer, parse(body, SweepRequest.newBuilder()).build()));

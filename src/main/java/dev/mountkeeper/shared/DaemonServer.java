@@ -172,8 +172,10 @@ public final class DaemonServer implements AutoCloseable {
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) throws Exception {
-            PeerCredentials c = ((EpollDomainSocketChannel) ctx.channel()).peerCredentials();
-            Peer peer = Peer.of(c.pid(), c.uid(), c.gids().length > 0 ? c.gids()[0] : -1);
+            EpollDomainSocketChannel ch = (EpollDomainSocketChannel) ctx.channel();
+            PeerCredentials c = ch.peerCredentials();
+            Peer peer = Peer.of(c.pid(), c.uid(), c.gids().length > 0 ? c.gids()[0] : -1,
+                    UnixSockets.peerGroups(ch.fd().intValue()));
             ctx.channel().attr(PEER).set(peer);
             ctx.channel().attr(LAST).set(CompletableFuture.completedFuture(null));
             AtomicInteger n = connections.computeIfAbsent(c.uid(), u -> new AtomicInteger());

@@ -67,7 +67,7 @@ public final class MountManager implements AutoCloseable {
     private MountManager(KernelFeatures features, Policy policy, Path stateDir, Faults faults) throws IOException {
         this.features = features;
         this.staging = new LazyStaging(stateDir.resolve("staging"), features);
-        this.mounter = new Mounter(features, false, UnmountPolicy.DEFAULT).withStager(staging);
+        this.mounter = new Mounter(features, false, UnmountPolicy.DEFAULT).withStager(staging).withProcParams(HostProc.params());
         this.policy = policy;
         this.store = new StateStore(stateDir);
         this.faults = faults;
@@ -134,7 +134,7 @@ public final class MountManager implements AutoCloseable {
         // Mounting walks into the user's directories, which may be on a filesystem of theirs that never
         // answers: so it runs off the lock, on entries recorded as mounting that others wait for.
         List<Long> ids = new ArrayList<>();
-        IOException failure = mountAll(r.fresh(), plan, ids, actions);
+        IOException failure = mountAll(peer, r.fresh(), plan, ids, actions);
         if (failure == null) return finish(context, holder, key, r, ids, actions);
         List<Entry> undone = undo(r.fresh().subList(0, ids.size()), ids, failure);
         lock.lock();
@@ -160,7 +160,8 @@ public final class MountManager implements AutoCloseable {
             r.done().complete(null);
         }
         boolean input = failure instanceof MountException me && me.reason() == MountException.Reason.INVALID_INPUT;
-        throw new ApiException(input ? ApiException.Kind.BAD_REQUEST : ApiException.Kind.FAILED, failure.getMessage(), failure);
+        throw new ApiException(failure instanceof Rights.Refused ? ApiException.Kind.FORBIDDEN
+                : input ? ApiException.Kind.BAD_REQUEST : ApiException.Kind.FAILED, failure.getMessage(), failure);
     }
 
     /**
@@ -180,10 +181,18 @@ public final class MountManager implements AutoCloseable {
                 Entry e = entries.find(p.target());
                 if (e != null && e.inFlight != null) return new Reservation(null, null, null, null, null, e.inFlight);
                 if (e == null) {
+                    if (p.refused() != null) throw ApiException.forbidden(p.refused());
                     e = Entry.planned(context, p, nextOrder++, peer.uid());
                     fresh.add(e);
                 } else if (e.phase == Phase.RECOVERED) {
+                    // Whose it was is lost with the state: no user may take it over (and so pin it).
+                    if (!peer.isRoot()) throw new ApiException(ApiException.Kind.CONFLICT, "Target " + Quote.string(e.target())
+                            + " was found mounted when the state was lost; only root may take it over or sweep it");
                     adopting.put(e, p);
+                } else if (!peer.isRoot() && e.ownerUid != peer.uid()) {
+                    // Holding another user's mount would keep it from its owner's release and sweep.
+                    throw ApiException.forbidden("Target " + Quote.string(e.target()) + " is mounted for uid " + e.ownerUid
+                            + "; " + peer + " may not hold it");
                 } else if (!e.context.equals(context)) {
                     throw new ApiException(ApiException.Kind.CONFLICT, "Target " + Quote.string(e.target())
                             + " is mounted for context " + Quote.string(e.context) + ", not " + Quote.string(context));
@@ -248,12 +257,18 @@ public final class MountManager implements AutoCloseable {
         }
     }
 
-    /** Mounts the fresh entries in order, off the lock, adding each one's mount id; the first failure, if any. */
-    private IOException mountAll(List<Entry> fresh, List<Targets.Planned> plan, List<Long> ids, List<String> actions) {
+    /**
+     * Mounts the fresh entries in order, off the lock, adding each one's mount id; the first failure,
+     * if any. Sources and destinations are opened with the client's own rights.
+     */
+    private IOException mountAll(Peer peer, List<Entry> fresh, List<Targets.Planned> plan, List<Long> ids,
+                                 List<String> actions) {
         for (Entry e : fresh) {
             Targets.Planned p = plan.stream().filter(x -> x.target().equals(e.target())).findFirst().orElseThrow();
-            try (Root root = Root.open(e.base)) {
-                Mounted m = mounter.withSources(src -> Targets.openSource(src, p.grant())).mount(root, e.parsed);
+            Mounter asked = mounter.withSources(src -> Rights.openSource(peer, src, p.grant(), false))
+                    .withDestinations(Rights.destinations(peer));
+            try (Root root = Root.open(e.base); ProviderSources sources = ProviderSources.open(peer, e.parsed, p.grant())) {
+                Mounted m = asked.mount(root, sources.spec());
                 ids.add(m.mountId());
             } catch (IOException failure) {
                 return failure;
@@ -378,13 +393,15 @@ public final class MountManager implements AutoCloseable {
         return answer(null, selected, actions);
     }
 
-    public Status status(String context) throws ApiException {
+    /** What the daemon holds; a user sees only the mounts made for them (others' paths are not theirs to learn). */
+    public Status status(Peer peer, String context) throws ApiException {
         lock.lock();
         try {
             MountTable.Tree table = MountTable.Tree.of(Recovery.table(features));
             Map<String, ContextStatus.Builder> byContext = new LinkedHashMap<>();
             for (Entry e : entries) {
                 if (context != null && !context.isEmpty() && !e.context.equals(context)) continue;
+                if (!peer.isRoot() && (e.ownerUid != peer.uid() || e.phase == Phase.RECOVERED)) continue;
                 byContext.computeIfAbsent(e.context, c -> ContextStatus.newBuilder().setName(c)).addTargets(e.status(table));
             }
             Status.Builder b = Status.newBuilder().setBootId(Processes.bootId());

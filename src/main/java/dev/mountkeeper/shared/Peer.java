@@ -2,48 +2,29 @@ package dev.mountkeeper.shared;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Supplier;
 
 /**
- * Who sent a request, from the socket's peer credentials (SO_PEERCRED). Its supplementary groups
- * are read from /proc only when a policy rule asks for a group.
+ * Who sent a request, from the socket's peer credentials as the kernel recorded them when it
+ * connected (never from /proc by its pid, which another process may have by the time it is read).
+ * {@code groups} holds the primary group first, then the supplementary ones.
  */
-public final class Peer {
-    private final long pid;
-    private final int uid;
-    private final Supplier<List<Integer>> groups;
+public record Peer(long pid, int uid, int gid, List<Integer> groups) {
+    public Peer {
+        groups = List.copyOf(groups);
+    }
 
+    /** A peer whose primary group is the first of {@code groups} (its uid when there are none). */
     public Peer(long pid, int uid, List<Integer> groups) {
-        this(pid, uid, () -> groups);
+        this(pid, uid, groups.isEmpty() ? uid : groups.getFirst(), groups);
     }
 
-    private Peer(long pid, int uid, Supplier<List<Integer>> groups) {
-        this.pid = pid;
-        this.uid = uid;
-        this.groups = groups;
+    /** A peer from the socket's credentials: uid and gid (SO_PEERCRED), supplementary groups (SO_PEERGROUPS). */
+    public static Peer of(long pid, int uid, int gid, List<Integer> supplementary) {
+        List<Integer> all = new ArrayList<>(supplementary);
+        all.remove(Integer.valueOf(gid));
+        all.addFirst(gid);
+        return new Peer(pid, uid, gid, all);
     }
-
-    public static Peer of(long pid, int uid, int gid) {
-        return new Peer(pid, uid, new java.util.function.Supplier<>() {
-            private List<Integer> known;
-
-            @Override
-            public synchronized List<Integer> get() {
-                if (known == null) {
-                    List<Integer> all = new ArrayList<>(Processes.identify(pid).map(Processes.Identity::groups).orElse(List.of()));
-                    if (!all.contains(gid)) all.addFirst(gid);
-                    known = List.copyOf(all);
-                }
-                return known;
-            }
-        });
-    }
-
-    public long pid() { return pid; }
-
-    public int uid() { return uid; }
-
-    public List<Integer> groups() { return groups.get(); }
 
     public boolean isRoot() { return uid == 0; }
 

@@ -19,21 +19,43 @@ import java.util.Set;
 /**
  * Who may mount what where. root may do anything; everyone else needs a rule naming them (by user
  * or group) whose target prefixes hold the target strictly inside, whose types include the spec's
- * type (providers only when named), and, for binds and providers, whose sources hold the source
- * once resolved.
+ * type (providers only when named), whose options include every option of the spec, and, for
+ * binds and providers, whose sources hold the source once resolved.
  */
 public final class Policy {
     /** Mount types a daemon handles; dir and symlink make no mount, so there is nothing to count. */
     static final Set<String> MOUNT_TYPES = Set.of("bind", "rbind", "pbind", "ro-bind", "proc", "sysfs", "tmpfs",
             "devpts", "mqueue", "dev");
 
-    private record CompiledRule(Set<Integer> uids, Set<Integer> gids, List<String> targets, List<String> sources,
-                                Set<String> types) {}
+    /**
+     * Options every rule allows: they only take away (flags, a private or slave copy, a size or
+     * mode for a fresh tmpfs) or, for "recursive", show a source's submounts as the client sees
+     * them there. Anything else needs a rule that names it.
+     */
+    static final Set<String> DEFAULT_OPTIONS = Set.of("ro", "nosuid", "nodev", "noexec", "private", "slave",
+            "recursive", "size", "mode");
+    /**
+     * Options a rule may grant beyond those. "shared" joins a mount to the peer group of its source
+     * (mount events then travel both ways); "suid" and "dev" are the policy's own words: binds keep
+     * set-uid programs and device files working, which the daemon otherwise turns off (nosuid,nodev).
+     */
+    static final Set<String> GRANTABLE = Set.of("shared", "suid", "dev");
 
-    /** What a rule grants for one spec: the directory its target is resolved beneath, and the allowed sources (null: any). */
-    public record Grant(String base, List<String> sources) {
+    private record CompiledRule(Set<Integer> uids, Set<Integer> gids, List<String> targets, List<String> sources,
+                                Set<String> types, Set<String> options) {}
+
+    /**
+     * What a rule grants for one spec: the directory its target is resolved beneath, the allowed
+     * sources and the options granted beyond the defaults (both null for root: anything).
+     */
+    public record Grant(String base, List<String> sources, Set<String> options) {
         boolean sourceAllowed(String resolved) {
             return sources == null || sources.stream().anyMatch(s -> SpecPaths.isAtOrBelow(resolved, s));
+        }
+
+        /** Whether a bind may keep set-uid programs ("suid") or device files ("dev") working. */
+        boolean grants(String option) {
+            return options == null || options.contains(option);
         }
     }
 
@@ -86,8 +108,16 @@ public final class Policy {
                             + String.join(", ", MOUNT_TYPES.stream().sorted().toList()) + ")");
                 }
             }
+            boolean providers = r.getTypesList().stream().anyMatch(t -> !MOUNT_TYPES.contains(t));
+            for (String o : r.getOptionsList()) {
+                // A provider defines its own options; for the daemon's types, a typo must not pass as a grant.
+                if (!GRANTABLE.contains(o) && !DEFAULT_OPTIONS.contains(o) && !(providers && o.matches("[a-z0-9_-]+"))) {
+                    throw new IllegalArgumentException(where + ".options: unknown option " + Quote.string(o) + " (grantable: "
+                            + String.join(", ", GRANTABLE.stream().sorted().toList()) + ", or a provider's own option)");
+                }
+            }
             rules.add(new CompiledRule(Set.copyOf(uids), Set.copyOf(gids), targets, sources,
-                    r.getTypesCount() == 0 ? MOUNT_TYPES : Set.copyOf(r.getTypesList())));
+                    r.getTypesCount() == 0 ? MOUNT_TYPES : Set.copyOf(r.getTypesList()), Set.copyOf(r.getOptionsList())));
         }
         return new Policy(List.copyOf(rules), Map.copyOf(p.getContextsMap()), Limits.of(p.getLimits()));
     }
@@ -103,22 +133,46 @@ public final class Policy {
 
     /** The grant for {@code spec}, or why there is none. */
     public Grant authorize(Peer peer, MountSpec spec) throws ApiException {
-        if (peer.isRoot()) return new Grant("/", null);
+        if (peer.isRoot()) return new Grant("/", null, null);
         Grant best = null;
+        String refused = null; // an option that kept an otherwise matching rule from applying
+        List<String> words = optionWords(spec);
         for (CompiledRule r : rules) {
             if (!applies(r, peer) || !r.types().contains(spec.type())) continue;
             for (String t : r.targets()) {
-                if (SpecPaths.isAtOrBelow(spec.dest(), t) && !spec.dest().equals(t)
-                        && (best == null || t.length() > best.base().length())) {
-                    best = new Grant(t, r.sources());
+                if (!SpecPaths.isAtOrBelow(spec.dest(), t) || spec.dest().equals(t)) continue;
+                String missing = words.stream().filter(w -> !DEFAULT_OPTIONS.contains(w) && !r.options().contains(w))
+                        .findFirst().orElse(null);
+                if (missing != null) {
+                    refused = missing;
+                } else if (best == null || t.length() > best.base().length()) {
+                    best = new Grant(t, r.sources(), r.options());
                 }
             }
         }
         if (best == null) {
             throw ApiException.forbidden("The policy does not allow " + peer + " to mount " + spec.type() + " on "
-                    + Quote.string(spec.dest()));
+                    + Quote.string(spec.dest()) + (refused == null ? "" : " with option " + Quote.string(refused)));
         }
         return best;
+    }
+
+    /** The spec's options as the policy names them (a provider's: each one's name, before any '='). */
+    static List<String> optionWords(MountSpec spec) {
+        if (spec instanceof MountSpec.Provided p) {
+            return p.providerOptions().stream().map(o -> o.contains("=") ? o.substring(0, o.indexOf('=')) : o).toList();
+        }
+        var o = spec.options();
+        List<String> w = new ArrayList<>();
+        if (o.readOnly()) w.add("ro");
+        if (o.nosuid()) w.add("nosuid");
+        if (o.nodev()) w.add("nodev");
+        if (o.noexec()) w.add("noexec");
+        if (o.propagation() != null) w.add(o.propagation().option());
+        if (o.recursive()) w.add("recursive");
+        if (o.sizeBytes() != null) w.add("size");
+        if (o.mode() != null) w.add("mode");
+        return w;
     }
 
     /** Whether {@code peer} may act on a mount at {@code target} (sweeping it, for one). */

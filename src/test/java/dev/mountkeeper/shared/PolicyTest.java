@@ -52,6 +52,26 @@ class PolicyTest {
     }
 
     @Test
+    void optionsBeyondTheRestrictingOnesNeedARuleThatNamesThem() throws Exception {
+        Policy p = policy(RULES);
+        Peer builder = new Peer(1, 1000, List.of(1000));
+        for (String ok : List.of("bind:/sys:/build/r/s:ro,nosuid,nodev,noexec,private", "rbind:/sys:/build/r/s:slave",
+                "bind:/sys:/build/r/s:recursive")) {
+            assertThat(p.authorize(builder, MountSpecs.parse(ok)).grants("dev")).as(ok).isFalse();
+        }
+        assertThatThrownBy(() -> p.authorize(builder, MountSpecs.parse("bind:/sys:/build/r/s:shared")))
+                .hasMessage("The policy does not allow uid 1000 (pid 1) to mount bind on \"/build/r/s\" with option \"shared\"");
+        Policy granted = policy("{\"rules\": [{\"users\": [\"builder\"], \"targets\": [\"/build\"], \"sources\": [\"/sys\"],"
+                + " \"options\": [\"shared\", \"dev\"]}]}");
+        Policy.Grant g = granted.authorize(builder, MountSpecs.parse("bind:/sys:/build/r/s:shared"));
+        assertThat(g.grants("dev")).isTrue();
+        assertThat(g.grants("suid")).isFalse();
+        assertThat(p.authorize(new Peer(2, 0, List.of(0)), MountSpecs.parse("bind:/x:/y:shared")).grants("suid")).isTrue();
+        assertThatThrownBy(() -> policy("{\"rules\": [{\"users\": [\"builder\"], \"targets\": [\"/b\"], \"options\": [\"sahred\"]}]}"))
+                .hasMessageContaining("rules[0].options: unknown option \"sahred\"");
+    }
+
+    @Test
     void badPoliciesAreRefusedByName() {
         assertThatThrownBy(() -> policy("{\"rules\": [{\"users\": [\"nobody-here\"], \"targets\": [\"/b\"]}]}"))
                 .hasMessage("unknown user \"nobody-here\"");
