@@ -350,8 +350,12 @@ public final class MountManager implements AutoCloseable {
             if (once != null && sweepsDone.done(peer.uid(), scope, once)) {
                 return Outcome.newBuilder().setSkipped(true).addActions("already swept once for " + Quote.string(once)).build();
             }
+            // A context is only a name, which anyone may use: a user's sweep of one is of their own mounts
+            // in it, so another user's entries there can neither fail it nor be taken by it. (A sweep under
+            // a path still refuses to leave another user's mounts there unsaid.)
             selected = entries.stream()
-                    .filter(e -> byContext ? e.context.equals(context) : SpecPaths.isAtOrBelow(e.target(), under)).toList();
+                    .filter(e -> byContext ? e.context.equals(context) && (peer.isRoot() || e.ownerUid == peer.uid())
+                            : SpecPaths.isAtOrBelow(e.target(), under)).toList();
             for (Entry e : selected) {
                 // Beyond the policy, a user sweeps only what they mounted and only they hold.
                 boolean theirs = peer.isRoot() || (e.ownerUid == peer.uid()

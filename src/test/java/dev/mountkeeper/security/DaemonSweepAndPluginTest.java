@@ -63,13 +63,22 @@ class DaemonSweepAndPluginTest {
             assertThat(a.call("POST", "/v1/sweep", sweep("build", "build-42"), scratch)).startsWith("200 ");
             foreignTried++;
             Process holder = b.start("import time\ntime.sleep(3600)");
+            Process aHolder = a.start("import time\ntime.sleep(3600)");
             try {
                 String spec = "tmpfs::" + tb;
                 String acquired = b.call("POST", "/v1/acquire", "{\"context\": \"build\", \"holder\": {\"pid\": " + holder.pid()
                         + "}, \"specs\": [\"" + spec + "\"]}", scratch);
                 assertThat(acquired).contains("mounted " + tb);
+                // A also mounts in a context of B's name: B's sweep must neither fail on it nor take it.
+                assertThat(a.call("POST", "/v1/acquire", "{\"context\": \"build\", \"holder\": {\"pid\": " + aHolder.pid()
+                        + "}, \"specs\": [\"tmpfs::" + tp + "\"]}", scratch)).contains("mounted " + tp);
+                foreignTried++;
                 String swept = b.call("POST", "/v1/sweep", sweep("build", "build-42"), scratch);
-                assertThat(swept).startsWith("200 ").contains("unmounted " + tb);
+                assertThat(swept).startsWith("200 ").contains("unmounted " + tb).doesNotContain(tp.toString());
+                assertThat(mountsUnder(root)).containsExactly(tp.toString());
+                aHolder.destroyForcibly();
+                aHolder.waitFor();
+                waitUntil(() -> unchecked(root).isEmpty(), "A's mount to go with its holder");
                 if (swept.contains("\"skipped\": true")) skipped++;
                 assertThat(mountsUnder(root)).isEmpty();
                 // B's own key holds, however many keys A burns meanwhile.
@@ -85,6 +94,8 @@ class DaemonSweepAndPluginTest {
             } finally {
                 holder.destroyForcibly(); // setpriv execs python: this is the holder itself
                 holder.waitFor();
+                aHolder.destroyForcibly();
+                aHolder.waitFor();
             }
 
             // The plugin: the acquire fails with the timeout, and nothing it started is left.
@@ -100,7 +111,7 @@ class DaemonSweepAndPluginTest {
             assertThat(mountsUnder(root)).isEmpty();
         }
         assertThat(skipped).isZero();
-        Figures.report("foreign once keys tried " + foreignTried + " (and " + pushed + " more to push a key out), sweeps skipped "
+        Figures.report("foreign once keys and contexts tried " + foreignTried + " (and " + pushed + " more keys to push one out), sweeps skipped or failed "
                 + skipped + "; plugin processes left after its timeout " + left + " of " + ran + " (setsid and double fork)");
     }
 
