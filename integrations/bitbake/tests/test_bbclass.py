@@ -265,15 +265,20 @@ class BBClassTest(unittest.TestCase):
         self.assertIn("do_rootfs[mounts-noauto]", str(e.exception))
         self.assertTrue(os.path.exists(os.path.join(self.dl, "file.tar")))
 
-    def test_nothing_is_deleted_through_a_mount_another_task_holds(self):
-        a_ready, a_done = os.path.join(self.dir, "a-ready"), os.path.join(self.dir, "a-done")
+    def add_holder(self, b):
+        """A task that holds a bind of the download cache in the rootfs until the file it returns exists."""
+        ready, done = os.path.join(self.dir, "holder-ready"), os.path.join(self.dir, "holder-done")
 
         def do_holder(d):
-            open(a_ready, "w").close()
-            wait_until(lambda: os.path.exists(a_done), 30, "the cleaner")
+            open(ready, "w").close()
+            wait_until(lambda: os.path.exists(done), 30, "the cleaner")
 
-        b = self.bitbake()
         b.add_task("do_holder", do_holder, mounts="bind:${DL_DIR}:${ROOTFSDIR}/downloads")
+        return ready, done
+
+    def test_nothing_is_deleted_through_a_mount_another_task_holds(self):
+        b = self.bitbake()
+        a_ready, a_done = self.add_holder(b)
         b.add_task("do_rootfs", lambda d: None, cleandirs="${ROOTFSDIR}")
         b.add_task("do_clean", lambda d: b.bb.utils.remove(d.getVar("WORKDIR"), True))
         b.d.setVar("WORKDIR", self.rootfs)
@@ -339,14 +344,8 @@ class BBClassTest(unittest.TestCase):
     def test_the_guard_sees_through_a_symlinked_build_directory(self):
         link = os.path.join(self.dir, "link")
         os.symlink(self.dir, link)
-        a_ready, a_done = os.path.join(self.dir, "a-ready"), os.path.join(self.dir, "a-done")
-
-        def do_holder(d):
-            open(a_ready, "w").close()
-            wait_until(lambda: os.path.exists(a_done), 30, "the cleaner")
-
         b = self.bitbake()
-        b.add_task("do_holder", do_holder, mounts="bind:${DL_DIR}:${ROOTFSDIR}/downloads")
+        a_ready, a_done = self.add_holder(b)
         b.add_task("do_clean", lambda d: b.bb.utils.remove(d.getVar("WORKDIR"), True))
         b.d.setVar("WORKDIR", os.path.join(link, "rootfs"))  # the same place, through a symlink
         self.finish(b)
