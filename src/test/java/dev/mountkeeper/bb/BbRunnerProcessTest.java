@@ -40,10 +40,12 @@ class BbRunnerProcessTest {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        ProcessBuilder pb = new ProcessBuilder(dev.mountkeeper.testing.Tools.java(), "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-                "-cp", System.getProperty("java.class.path"), "dev.mountkeeper.cli.Main", "bb-runner",
-                Path.of(RunnerConfigTest.DIR, "runner-mounts.jsonnet").toString())
-                .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(dir.resolve("log").toFile());
+        // Started as some container engines start it: with inheritable and ambient capabilities.
+        java.util.List<String> argv = new java.util.ArrayList<>(dev.mountkeeper.testing.Tools.withInheritableCapabilities());
+        argv.addAll(java.util.List.of(dev.mountkeeper.testing.Tools.java(), "--enable-native-access=ALL-UNNAMED",
+                "--sun-misc-unsafe-memory-access=allow", "-cp", System.getProperty("java.class.path"), "dev.mountkeeper.cli.Main",
+                "bb-runner", Path.of(RunnerConfigTest.DIR, "runner-mounts.jsonnet").toString()));
+        ProcessBuilder pb = new ProcessBuilder(argv).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(dir.resolve("log").toFile());
         pb.environment().putAll(Map.of("OS", "Linux", "PWD", dir.toString(), "METRICS_PORT", Integer.toString(port)));
         Process p = pb.start();
         try {
@@ -52,9 +54,15 @@ class BbRunnerProcessTest {
             try (RunnerClient client = new RunnerClient(socket)) {
                 Files.createDirectories(build.resolve("1/root"));
                 RunResponse r = client.blocking().run(RunRequest.newBuilder().addArguments("sh").addArguments("-c")
-                        .addArguments("ls /proc | grep -c '^[0-9]'").putEnvironmentVariables("PATH", "/bin")
+                        .addArguments("ls /proc | grep -c '^[0-9]'; grep -E '^Cap(Inh|Prm|Eff|Amb)' /proc/self/status")
+                        .putEnvironmentVariables("PATH", "/bin")
                         .setInputRootDirectory("1/root").setStdoutPath("1/out").setStderrPath("1/err").build());
                 assertThat(r.getExitCode()).as(Files.readString(build.resolve("1/err"))).isZero();
+                java.util.List<String> caps = Files.readAllLines(build.resolve("1/out")).stream().filter(l -> l.startsWith("Cap")).toList();
+                Figures.report("security 22 (bb-runner started with inheritable and ambient capabilities): an action saw "
+                        + String.join(", ", caps).replace("\t", " "));
+                assertThat(caps).containsExactly("CapInh:\t0000000000000000", "CapPrm:\t0000000000000000",
+                        "CapEff:\t0000000000000000", "CapAmb:\t0000000000000000");
                 String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
                         + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
                 assertThat(metrics).contains("mountkeeper_runner_runs_total{code=\"OK\"} 1.0")

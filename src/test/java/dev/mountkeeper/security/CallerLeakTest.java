@@ -27,9 +27,8 @@ class CallerLeakTest {
     /** 22: a runner started with inheritable and ambient capabilities (capsh, setpriv, pam_cap, old container engines). */
     @Test
     void inheritableAndAmbientCapabilitiesDoNotReachTheCommand() throws Exception {
-        Path setpriv = Tools.require("setpriv (util-linux)", List.of("/usr/bin/setpriv", "/bin/setpriv"));
-        String caps = capsWeMayGive();
-        List<String> argv = new ArrayList<>(List.of(setpriv.toString(), "--inh-caps=" + caps, "--ambient-caps=" + caps, "--"));
+        List<String> argv = new ArrayList<>(Tools.withInheritableCapabilities());
+        int given = argv.get(1).split(",").length;
         argv.addAll(CliProcess.argv("run"));
         argv.addAll(CliProcess.HOST_TOOLS);
         argv.addAll(List.of("--", "sh", "-c", "grep -E '^Cap(Inh|Prm|Eff|Amb|Bnd)' /proc/self/status; grep -c . /proc/self/mountinfo;"
@@ -37,7 +36,7 @@ class CallerLeakTest {
         String out = run(argv);
         List<String> sets = out.lines().filter(l -> l.startsWith("Cap")).toList();
         Figures.report("security 22 (inheritable and ambient capabilities): the runner had CapInh and CapAmb "
-                + caps.split(",").length + " capabilities; seen inside: " + String.join(", ", sets).replace("\t", " "));
+                + given + " capabilities; seen inside: " + String.join(", ", sets).replace("\t", " "));
         assertThat(sets).containsExactly("CapInh:\t0000000000000000", "CapPrm:\t0000000000000000",
                 "CapEff:\t0000000000000000", "CapBnd:\t0000000000000000", "CapAmb:\t0000000000000000");
         assertThat(out).doesNotContain("MOUNTED");
@@ -129,16 +128,6 @@ class CallerLeakTest {
         }
         Figures.report("security (environment): the command saw exactly the caller's 4 variables and the 1 set by an option,"
                 + " (started directly, and as re-executed for a rootless run); JAVA_HOME, SHLVL and the re-execution's marker were not passed on");
-    }
-
-    /** Every capability in our bounding set (setpriv cannot raise the others), as setpriv's cap_N list. */
-    private static String capsWeMayGive() throws Exception {
-        String bnd = Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("CapBnd:"))
-                .findFirst().orElseThrow().split("\\s+")[1];
-        long mask = Long.parseUnsignedLong(bnd, 16);
-        List<String> caps = new ArrayList<>();
-        for (int i = 0; i < 64; i++) if ((mask & (1L << i)) != 0) caps.add("+cap_" + i);
-        return String.join(",", caps);
     }
 
     private String run(List<String> argv) throws Exception {

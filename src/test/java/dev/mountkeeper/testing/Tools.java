@@ -45,4 +45,24 @@ public final class Tools {
     public static String java() {
         return System.getenv().getOrDefault("MOUNTKEEPER_TEST_JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
     }
+
+    /**
+     * setpriv's arguments that start a program with every capability of our bounding set in its
+     * inheritable and ambient sets (setpriv cannot raise the others): a runner as some container
+     * engines, capsh or pam_cap start it.
+     */
+    public static List<String> withInheritableCapabilities() {
+        Path setpriv = require("setpriv (util-linux)", List.of("/usr/bin/setpriv", "/bin/setpriv"));
+        try {
+            String bnd = Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("CapBnd:"))
+                    .findFirst().orElseThrow().split("\\s+")[1];
+            long mask = Long.parseUnsignedLong(bnd, 16);
+            List<String> caps = new java.util.ArrayList<>();
+            for (int i = 0; i < 64; i++) if ((mask & (1L << i)) != 0) caps.add("+cap_" + i);
+            String list = String.join(",", caps);
+            return List.of(setpriv.toString(), "--inh-caps=" + list, "--ambient-caps=" + list, "--");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 }
