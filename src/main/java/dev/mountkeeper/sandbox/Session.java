@@ -245,7 +245,7 @@ final class Session {
             throw new SandboxException(MountException.Reason.INVALID_INPUT, 2, "Working directory "
                     + Quote.string(cwd) + " is not a directory inside the sandbox", null);
         }
-        String path = CommandLookup.resolve(root, sandbox.command().getFirst(), sandbox.env(), cwd);
+        String path = CommandLookup.resolve(root, sandbox.command().getFirst(), sandbox.lookup(), sandbox.env(), cwd);
         List<String> env = new ArrayList<>(sandbox.env().size());
         sandbox.env().forEach((k, v) -> env.add(k + "=" + v));
         return new Spawn(path, sandbox.command(), env, cwd, stdio);
