@@ -95,7 +95,13 @@ final class LocalRunner implements Runner {
         String tmpHost = tmp == null ? null : buildDirectory.path + "/" + tmp;
         Sandbox.Builder b = Sandbox.builder();
         if (options.chroot()) b.root(buildDirectory.path, inputRoot);
-        else b.root("/");
+        else {
+            // The host's root, but the action is PID 2 of a pid namespace of its own (so that its
+            // whole tree dies with it): the host's /proc would show other processes under its pid
+            // (/proc/2 is kthreadd) and /proc/self would not be it. A procfs of its own namespace,
+            // over /proc in its mount namespace only, keeps what the action sees consistent.
+            b.root("/").proc("/proc");
+        }
         try {
             for (MountSpec m : options.mounts()) b.mount(Specs.under(rootInside, m));
             List<String> tmpdirs = options.tmpdirMounts();

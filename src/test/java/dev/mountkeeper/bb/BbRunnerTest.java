@@ -264,8 +264,7 @@ class BbRunnerTest {
                 seen.add(farm.stdout(n));
             }
             assertThat(seen).as("chroot " + chroot).containsExactly("./tool.sh\n", "tools/tool.sh\n", "tools/tool.sh\n");
-            // A compiled program gets argv[0] as given, too (without the chroot /proc is the host's, for now).
-            if (!chroot) continue;
+            // A compiled program gets argv[0] as given, too.
             String c = farm.newAction();
             run(farm.request(c, "sh", "-c", "tr '\\0' ' ' < /proc/$$/cmdline").setInputRootDirectory(a + "/root"));
             assertThat(farm.stdout(c)).as("chroot " + chroot).isEqualTo("sh -c tr '\\0' ' ' < /proc/$$/cmdline ");
@@ -305,6 +304,17 @@ class BbRunnerTest {
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNKNOWN);
         assertThat(e.getStatus().getDescription()).startsWith("Failed to open stdout path \"" + d + "/stdout\": ");
         assertThat(farm.stdout(d)).isEqualTo("there already");
+    }
+
+    /** Without the chroot the action's /proc is its own pid namespace's: $$ is 2, and /proc/2 is it. */
+    @Test
+    void withoutChrootProcIsTheActionsOwn() throws Exception {
+        farm.close();
+        farm = new BuildFarm(dir.resolve("plain-proc"), "");
+        String a = farm.newAction();
+        RunResponse r = run(farm.request(a, "sh", "-c", "echo $$; readlink /proc/self; cat /proc/$$/comm; set -- /proc/[0-9]*; echo $#"));
+        assertThat(r.getExitCode()).as(farm.stderr(a)).isZero();
+        assertThat(farm.stdout(a)).isEqualTo("2\n3\nsh\n2\n");
     }
 
     @Test
