@@ -98,9 +98,9 @@ final class LocalRunner implements Runner {
         else {
             // The host's root, but the action is PID 2 of a pid namespace of its own (so that its
             // whole tree dies with it): the host's /proc would show other processes under its pid
-            // (/proc/2 is kthreadd) and /proc/self would not be it. A procfs of its own namespace,
-            // over /proc in its mount namespace only, keeps what the action sees consistent.
-            b.root("/").proc("/proc");
+            // (/proc/2 is kthreadd) and /proc/self would not be it. In its mount namespace only,
+            // the host's procfs goes and a procfs of its own namespace takes its place.
+            b.root("/").unmount("/proc").proc("/proc");
         }
         try {
             for (MountSpec m : options.mounts()) b.mount(Specs.under(rootInside, m));
@@ -128,7 +128,7 @@ final class LocalRunner implements Runner {
 
     private RunResponse execute(Sandbox sandbox) throws StatusException {
         Context context = Context.current();
-        long mounts = sandbox.ops().size();
+        long mounts = sandbox.ops().stream().filter(op -> op instanceof dev.mountkeeper.sandbox.Op.Mount).count();
         SandboxRunner.Execution execution;
         RunResult result;
         try {

@@ -35,7 +35,7 @@ record Target(Fd fd, Fd parent, String name, String path, Statx stat) implements
             if (kind == Kind.FILE && (st.isDirectory() || st.isSymlink())) {
                 throw invalid(root, dest, "is a " + st.typeName() + ", but the source is a file");
             }
-            if (!coversWholeKernelFs(fd)) refuseKernelFs(root, dest, fd);
+            refuseKernelFs(root, dest, fd);
             String path = root.inRootPath(fd, dest);
             if (path.equals("/")) throw invalid(root, dest, "is the root itself");
             parent = openat2(root.fd().get(), SpecPaths.parent(path), O_PATH | O_DIRECTORY, 0,
@@ -95,22 +95,6 @@ record Target(Fd fd, Fd parent, String name, String path, Statx stat) implements
         if (magic == PROC_SUPER_MAGIC || magic == SYSFS_MAGIC) {
             throw invalid(root, dest, "lies inside " + (magic == PROC_SUPER_MAGIC ? "procfs" : "sysfs")
                     + ", where nothing may be mounted over the kernel's files");
-        }
-    }
-
-    /**
-     * True if {@code fd} is the root directory of a procfs or sysfs mount that sits on an ordinary
-     * filesystem (the host's /proc in a sandbox whose root is the host's): a mount there covers
-     * the kernel's files whole, as a fresh procfs of the sandbox's pid namespace must, and changes
-     * none of them; only what lies inside it stays refused.
-     */
-    private static boolean coversWholeKernelFs(Fd fd) throws IOException {
-        Statx self = FileSyscalls.fstatx(fd, STATX_TYPE | STATX_MNT_ID);
-        if (!self.isDirectory() || (self.mask() & (STATX_MNT_ID | STATX_MNT_ID_UNIQUE)) == 0) return false;
-        try (Fd up = openat2(fd.get(), "..", O_PATH | O_DIRECTORY, 0, 0)) {
-            long magic = FileSyscalls.fstatfsType(up);
-            if (magic == PROC_SUPER_MAGIC || magic == SYSFS_MAGIC) return false;
-            return FileSyscalls.fstatx(up, STATX_TYPE | STATX_MNT_ID).mountId() != self.mountId();
         }
     }
 

@@ -128,6 +128,9 @@ public record Sandbox(String root, String rootBeneath, List<Op> ops, List<String
             return mount(new MountSpec.Bind(ro ? BindType.RO_BIND : BindType.BIND, src, dest, o));
         }
 
+        /** Detaches the mount at {@code dest} in the sandbox (see {@link Op.Unmount}). */
+        public Builder unmount(String dest) { ops.add(new Op.Unmount(dest)); return this; }
+
         /** A fresh procfs showing only the sandbox's own processes. */
         public Builder proc(String dest) { return fs(FsType.PROC, dest, MountOptions.NONE); }
 
