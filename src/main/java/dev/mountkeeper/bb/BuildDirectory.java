@@ -58,10 +58,23 @@ final class BuildDirectory implements AutoCloseable {
         return open(what, relative, O_PATH | O_DIRECTORY, 0);
     }
 
-    /** Creates an output file as Buildbarn does: O_EXCL, mode 0666 (less the umask). */
+    /**
+     * Creates an output file as Buildbarn does: O_EXCL, mode 0666 (less the umask). A file that
+     * exists already, or a directory on the way that does not, is UNKNOWN, as in bb_runner: its
+     * openLog passes the bare errno up, and a bare error is UNKNOWN to gRPC (bb_worker counts it as
+     * an infrastructure failure and retries elsewhere).
+     */
     Fd createOutput(String what, String relative) throws StatusException {
         if (relative.isEmpty()) throw invalid(what + " is empty");
-        return open(what, relative, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY, 0666);
+        try (Fd dir = open()) {
+            return openat2(dir.get(), relative, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY, 0666, BENEATH);
+        } catch (ErrnoException e) {
+            if (e.is(Errno.EEXIST) || e.is(Errno.ENOENT) || e.is(Errno.ENOTDIR)) {
+                throw Status.UNKNOWN.withDescription("Failed to open " + what + " " + Quote.string(relative) + ": "
+                        + e.getMessage()).asException();
+            }
+            throw failure(what, relative, e);
+        }
     }
 
     /** True if the path exists (without following a final symlink), false if it does not. */
@@ -81,13 +94,17 @@ final class BuildDirectory implements AutoCloseable {
         try (Fd dir = open()) {
             return openat2(dir.get(), relative.isEmpty() ? "." : relative, flags, mode, BENEATH);
         } catch (ErrnoException e) {
-            String name = what + " " + Quote.string(relative);
-            if (e.is(Errno.EXDEV) || e.is(Errno.ELOOP)) throw invalid(name + " resolves to a location outside the build directory");
-            if (e.is(Errno.EEXIST)) throw Status.ALREADY_EXISTS.withDescription("Failed to create " + name + ": "
-                    + e.getMessage()).asException();
-            if (e.is(Errno.ENOENT) || e.is(Errno.ENOTDIR)) throw invalid("Failed to open " + name + ": " + e.getMessage());
-            throw Status.INTERNAL.withDescription("Failed to open " + name + ": " + e.getMessage()).asException();
+            if (e.is(Errno.ENOENT) || e.is(Errno.ENOTDIR)) {
+                throw invalid("Failed to open " + what + " " + Quote.string(relative) + ": " + e.getMessage());
+            }
+            throw failure(what, relative, e);
         }
+    }
+
+    private static StatusException failure(String what, String relative, ErrnoException e) {
+        String name = what + " " + Quote.string(relative);
+        if (e.is(Errno.EXDEV) || e.is(Errno.ELOOP)) return invalid(name + " resolves to a location outside the build directory");
+        return Status.INTERNAL.withDescription("Failed to open " + name + ": " + e.getMessage()).asException();
     }
 
     static StatusException invalid(String message) {

@@ -6,6 +6,7 @@ import dev.mountkeeper.bb.proto.runner.CheckReadinessRequest;
 import dev.mountkeeper.bb.proto.runner.RunRequest;
 import dev.mountkeeper.bb.proto.runner.RunResponse;
 import dev.mountkeeper.linux.Fd;
+import dev.mountkeeper.linux.Quote;
 import dev.mountkeeper.linux.ResourceUsage;
 import dev.mountkeeper.linux.Signals;
 import dev.mountkeeper.mount.KernelFeatures;
@@ -55,10 +56,13 @@ final class LocalRunner implements Runner {
     private final Options options;
     private final SandboxRunner sandboxes;
     private final MountListener listener;
+    private final ActionCommand command;
 
-    LocalRunner(BuildDirectory buildDirectory, Options options, KernelFeatures features, MountListener listener) {
+    LocalRunner(BuildDirectory buildDirectory, Options options, ActionCommand command, KernelFeatures features,
+                MountListener listener) {
         this.buildDirectory = buildDirectory;
         this.options = options;
+        this.command = command;
         this.sandboxes = new SandboxRunner(features, options.createMountpoints());
         this.listener = listener;
     }
@@ -91,7 +95,13 @@ final class LocalRunner implements Runner {
         String tmpHost = tmp == null ? null : buildDirectory.path + "/" + tmp;
         Sandbox.Builder b = Sandbox.builder();
         if (options.chroot()) b.root(buildDirectory.path, inputRoot);
-        else b.root("/");
+        else {
+            // The host's root, but the action is PID 2 of a pid namespace of its own (so that its
+            // whole tree dies with it): the host's /proc would show other processes under its pid
+            // (/proc/2 is kthreadd) and /proc/self would not be it. In its mount namespace only,
+            // the host's procfs goes and a procfs of its own namespace takes its place.
+            b.root("/").unmount("/proc").proc("/proc");
+        }
         try {
             for (MountSpec m : options.mounts()) b.mount(Specs.under(rootInside, m));
             List<String> tmpdirs = options.tmpdirMounts();
@@ -107,7 +117,7 @@ final class LocalRunner implements Runner {
             env.putAll(request.getEnvironmentVariablesMap()); // the request's own TMPDIR wins, as bb_runner's comes after
             b.env(env);
             b.chdir(rootInside + "/" + workingDirectory);
-            b.command(request.getArgumentsList());
+            command.apply(b, request.getArgumentsList());
             b.stdio(new Stdio(Stdio.Redirect.NULL, new Stdio.Redirect.Opened(stdout), new Stdio.Redirect.Opened(stderr)));
             b.keepCapabilities(options.keepCapabilities());
             return b.build();
@@ -118,7 +128,7 @@ final class LocalRunner implements Runner {
 
     private RunResponse execute(Sandbox sandbox) throws StatusException {
         Context context = Context.current();
-        long mounts = sandbox.ops().size();
+        long mounts = sandbox.ops().stream().filter(op -> op instanceof dev.mountkeeper.sandbox.Op.Mount).count();
         SandboxRunner.Execution execution;
         RunResult result;
         try {
@@ -179,12 +189,22 @@ final class LocalRunner implements Runner {
         return com.google.protobuf.Duration.newBuilder().setSeconds(d.getSeconds()).setNanos(d.getNano()).build();
     }
 
+    /**
+     * As bb_runner's: every failure, a missing path as well as one that leads out of the build
+     * directory, is INTERNAL ("Failed to check existence of path"), which bb_worker takes as the
+     * runner not being ready.
+     */
     @Override
     public void checkReadiness(CheckReadinessRequest request) throws StatusException {
-        String path = BuildDirectory.relative("path", request.getPath());
-        if (!buildDirectory.exists("path", path)) {
-            throw Status.UNAVAILABLE.withDescription("Path \"" + request.getPath()
-                    + "\" does not exist in the build directory").asException();
+        String failed = "Failed to check existence of path " + Quote.string(request.getPath()) + " in build directory: ";
+        try {
+            String path = BuildDirectory.relative("path", request.getPath());
+            if (!buildDirectory.exists("path", path)) {
+                throw Status.INTERNAL.withDescription(failed + "no such file or directory").asException();
+            }
+        } catch (StatusException e) {
+            if (e.getStatus().getCode() == Status.Code.INTERNAL) throw e;
+            throw Status.INTERNAL.withDescription(failed + e.getStatus().getDescription()).asException();
         }
     }
 }

@@ -13,6 +13,6 @@ import io.grpc.StatusException;
 public interface Runner {
     RunResponse run(RunRequest request) throws StatusException;
 
-    /** Returns normally when the runner can take work; UNAVAILABLE otherwise. */
+    /** Returns normally when the runner can take work; an error (bb_worker stops taking work) otherwise. */
     void checkReadiness(CheckReadinessRequest request) throws StatusException;
 }

@@ -21,7 +21,8 @@ public final class Runners {
         LocalRunner.Options options = new LocalRunner.Options(c.getChrootIntoInputRoot(), config.mounts(),
                 c.getSetTmpdirEnvironmentVariable(), c.getSymlinkTemporaryDirectoriesList(), c.getKeepCapabilities(),
                 c.getCreateMountpoints());
-        Runner r = new LocalRunner(buildDirectory, options, features, metrics);
+        Runner r = new LocalRunner(buildDirectory, options, ActionCommand.forChroot(options.chroot()), features,
+                metrics);
         if (!config.mounts().isEmpty()) r = new MountCheckingRunner(r, config.mounts());
         if (c.getReadinessCheckingPathnamesCount() > 0) {
             r = new PathExistenceCheckingRunner(r, c.getReadinessCheckingPathnamesList().stream().map(Path::of).toList());

@@ -7,6 +7,7 @@ import dev.mountkeeper.linux.Fd;
 import dev.mountkeeper.linux.Quote;
 import dev.mountkeeper.linux.Statx;
 import dev.mountkeeper.mount.Root;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -20,26 +21,35 @@ final class CommandLookup {
     /** What a shell searches when PATH is unset. */
     static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
 
-    static String resolve(Root root, String name, Map<String, String> env, String cwd) throws SandboxException {
+    /**
+     * The path to execute, checked inside {@code root} but returned as a shell would pass it to
+     * execve: argv[0] itself when it has a slash, else the PATH entry as written joined to it. A
+     * relative result resolves against the working directory, which the spawn enters first.
+     */
+    static String resolve(Root root, String name, Sandbox.Lookup lookup, Map<String, String> env, String cwd)
+            throws SandboxException {
         if (name.indexOf('/') >= 0) {
-            String path = inCwd(cwd, name);
-            Statx st = stat(root, path);
+            Statx st = stat(root, inCwd(cwd, name));
             if (st == null) throw SandboxException.commandNotFound(Quote.string(name) + ": no such file inside the sandbox");
             checkRunnable(name, st);
-            return path;
+            return name;
         }
-        String searchPath = env.getOrDefault("PATH", DEFAULT_PATH);
+        String searchPath = env.get("PATH");
+        List<String> dirs = switch (lookup) {
+            case SHELL -> List.of((searchPath == null ? DEFAULT_PATH : searchPath).split(":", -1));
+            // As Go's filepath.SplitList, which bb_runner uses: an unset or empty PATH has no entries.
+            case PATH_ONLY -> searchPath == null || searchPath.isEmpty() ? List.of() : List.of(searchPath.split(":", -1));
+        };
         Statx firstFound = null;
         String firstPath = null;
-        for (String dir : searchPath.split(":", -1)) {
-            String d = dir.isEmpty() ? cwd : inCwd(cwd, dir);
-            String candidate = (d.endsWith("/") ? d : d + "/") + name;
-            Statx st = stat(root, candidate);
+        for (String dir : dirs) {
+            String given = dir.isEmpty() ? name : (dir.endsWith("/") ? dir : dir + "/") + name;
+            Statx st = stat(root, inCwd(cwd, given));
             if (st == null || st.isDirectory()) continue;
-            if (st.isRegularFile() && (st.mode() & 0111) != 0) return candidate;
+            if (st.isRegularFile() && (st.mode() & 0111) != 0) return given;
             if (firstFound == null) {
                 firstFound = st;
-                firstPath = candidate;
+                firstPath = given;
             }
         }
         if (firstFound != null) {
@@ -47,7 +57,7 @@ final class CommandLookup {
             return firstPath;
         }
         throw SandboxException.commandNotFound(Quote.string(name) + ": command not found in PATH "
-                + Quote.string(searchPath) + " inside the sandbox");
+                + (searchPath == null ? "(unset)" : Quote.string(searchPath)) + " inside the sandbox");
     }
 
     /** {@code path} as is when absolute, else relative to the command's working directory. */

@@ -23,6 +23,7 @@ import java.util.Objects;
  * @param rootBeneath  null, or a relative path: the root is then this path inside {@code root}, found
  *                  without ever leaving {@code root} (no "..", no symlink out), like openat2's RESOLVE_BENEATH
  * @param command   argv; argv[0] without a slash is looked up in the command's own PATH inside the root
+ * @param lookup    what that lookup searches when PATH is unset or empty
  * @param env       the command's whole environment, nothing added
  * @param chdir     working directory inside the root
  * @param hostname  the UTS namespace's hostname, or null to keep the host's name
@@ -31,7 +32,8 @@ import java.util.Objects;
  * @param newSession  start the command in a session of its own (setsid), so that it has no
  *                  controlling terminal and cannot push input into the caller's (TIOCSTI); the default
  */
-public record Sandbox(String root, String rootBeneath, List<Op> ops, List<String> command, Map<String, String> env, String chdir,
+public record Sandbox(String root, String rootBeneath, List<Op> ops, List<String> command, Lookup lookup,
+                      Map<String, String> env, String chdir,
                       Namespaces namespaces, String hostname, Duration timeout, Stdio stdio,
                       boolean keepCapabilities, boolean newSession) {
     /** Namespaces beyond the mount and pid namespaces every sandbox has. */
@@ -39,8 +41,21 @@ public record Sandbox(String root, String rootBeneath, List<Op> ops, List<String
         public static final Namespaces DEFAULT = new Namespaces(false, true, true);
     }
 
+    /**
+     * How argv[0] without a slash is found. Either way the command is executed by the path as its
+     * PATH entry spells it (relative entries stay relative, resolved in the working directory), so
+     * that a "#!" script's $0 is what a shell would give it, never a host path.
+     */
+    public enum Lookup {
+        /** As a shell: PATH, or /usr/local/bin:/usr/bin:/bin when it is unset. */
+        SHELL,
+        /** Only the entries of the command's PATH: none when it is unset or empty (as Buildbarn's bb_runner). */
+        PATH_ONLY
+    }
+
     public Sandbox {
         ops = List.copyOf(ops);
+        Objects.requireNonNull(lookup);
         command = List.copyOf(command);
         env = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(env));
         if (command.isEmpty()) throw new IllegalArgumentException("no command to run");
@@ -81,6 +96,7 @@ public record Sandbox(String root, String rootBeneath, List<Op> ops, List<String
         private String rootBeneath;
         private final List<Op> ops = new ArrayList<>();
         private List<String> command = List.of();
+        private Lookup lookup = Lookup.SHELL;
         private final Map<String, String> env = new LinkedHashMap<>(System.getenv());
         private String chdir = "/";
         private boolean net, ipc = true, uts = true;
@@ -111,6 +127,9 @@ public record Sandbox(String root, String rootBeneath, List<Op> ops, List<String
             MountOptions o = new MountOptions(ro, false, !devices, false, Propagation.PRIVATE, true, optional, null, null);
             return mount(new MountSpec.Bind(ro ? BindType.RO_BIND : BindType.BIND, src, dest, o));
         }
+
+        /** Detaches the mount at {@code dest} in the sandbox (see {@link Op.Unmount}). */
+        public Builder unmount(String dest) { ops.add(new Op.Unmount(dest)); return this; }
 
         /** A fresh procfs showing only the sandbox's own processes. */
         public Builder proc(String dest) { return fs(FsType.PROC, dest, MountOptions.NONE); }
@@ -154,6 +173,8 @@ public record Sandbox(String root, String rootBeneath, List<Op> ops, List<String
 
         public Builder command(List<String> argv) { command = List.copyOf(argv); return this; }
 
+        public Builder lookup(Lookup l) { lookup = l; return this; }
+
         public Builder clearEnv() { env.clear(); return this; }
 
         public Builder setEnv(String name, String value) { env.put(name, value); return this; }
@@ -185,7 +206,7 @@ public record Sandbox(String root, String rootBeneath, List<Op> ops, List<String
         public Builder newSession(boolean on) { newSession = on; return this; }
 
         public Sandbox build() {
-            return new Sandbox(root, rootBeneath, ops, command, env, chdir, new Namespaces(net, ipc, uts), hostname, timeout, stdio,
+            return new Sandbox(root, rootBeneath, ops, command, lookup, env, chdir, new Namespaces(net, ipc, uts), hostname, timeout, stdio,
                     keepCapabilities, newSession);
         }
     }

@@ -195,10 +195,26 @@ final class Session {
                     switch (op) {
                         case Op.Mount mount -> m.mount(root, mount.spec());
                         case Op.WriteFile f -> FileOps.write(root, f);
+                        case Op.Unmount u -> unmount(root, u);
                     }
                 }
                 return command(root, stdio);
             }
+        }
+    }
+
+    /**
+     * Detaches the mount on {@code u.dest()} through the fd of its root, never a path that could
+     * change meanwhile. EINVAL is nothing mounted there (or, in a user namespace, a mount that came
+     * locked with the host's tree, which the kernel keeps whole): then the step does nothing.
+     */
+    private static void unmount(Root root, Op.Unmount u) throws MountException {
+        try (Fd at = root.openInRoot(u.dest(), O_DIRECTORY)) {
+            MountSyscalls.umount2("/proc/thread-self/fd/" + at.get(), MountSyscalls.MNT_DETACH);
+        } catch (ErrnoException e) {
+            if (e.is(Errno.EINVAL)) return;
+            throw new MountException(e.is(Errno.ENOENT) || e.is(Errno.ENOTDIR) ? MountException.Reason.INVALID_INPUT
+                    : MountException.Reason.SYSTEM, "Failed to unmount " + Quote.string(u.dest()) + " in the sandbox", e);
         }
     }
 
@@ -245,7 +261,7 @@ final class Session {
             throw new SandboxException(MountException.Reason.INVALID_INPUT, 2, "Working directory "
                     + Quote.string(cwd) + " is not a directory inside the sandbox", null);
         }
-        String path = CommandLookup.resolve(root, sandbox.command().getFirst(), sandbox.env(), cwd);
+        String path = CommandLookup.resolve(root, sandbox.command().getFirst(), sandbox.lookup(), sandbox.env(), cwd);
         List<String> env = new ArrayList<>(sandbox.env().size());
         sandbox.env().forEach((k, v) -> env.add(k + "=" + v));
         return new Spawn(path, sandbox.command(), env, cwd, stdio);

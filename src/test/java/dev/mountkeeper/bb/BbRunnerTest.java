@@ -230,24 +230,105 @@ class BbRunnerTest {
                 .isEqualTo(Status.Code.INVALID_ARGUMENT);
         assertThat(code(() -> blocking.run(farm.request(b, "true").setInputRootDirectory(b + "/missing").build())))
                 .isEqualTo(Status.Code.INVALID_ARGUMENT);
-        assertThat(code(() -> blocking.run(farm.request(a, "true").setStdoutPath(a + "/stdout").build())))
-                .isEqualTo(Status.Code.ALREADY_EXISTS);
         assertThat(Path.of("/tmp/owned")).doesNotExist();
-        String c = farm.newAction();
-        assertThat(code(() -> blocking.run(farm.request(c, "no-such-command").build()))).isEqualTo(Status.Code.INVALID_ARGUMENT);
         String d = farm.newAction();
         assertThat(code(() -> blocking.run(farm.request(d, "true").setWorkingDirectory("no/such/dir").build())))
                 .isEqualTo(Status.Code.INVALID_ARGUMENT);
+    }
+
+    /**
+     * bb_runner (local_runner.go, lookupExecutable) executes argv[0] with a slash as given, in the
+     * working directory, and one without by the PATH entry's own spelling; in the chroot its
+     * /usr/bin/env does the same. A "#!" script's $0 is that path, never the build directory's.
+     */
+    @Test
+    void argv0IsTheRequestsAndAScriptSeesTheRelativePath() throws Exception {
+        for (boolean chroot : new boolean[] {true, false}) {
+            if (!chroot) {
+                farm.close();
+                farm = new BuildFarm(dir.resolve("plain-argv0"), "");
+            }
+            String a = farm.newAction();
+            Path tools = Files.createDirectories(farm.buildDirectory.resolve(a + "/root/work/tools"));
+            for (Path script : List.of(tools.resolve("../tool.sh"), tools.resolve("tool.sh"))) {
+                Files.writeString(script, "#!/bin/sh\necho \"$0\"\n");
+                script.toFile().setExecutable(true);
+            }
+            List<String> seen = new ArrayList<>();
+            for (String[] argvAndPath : new String[][] {{"./tool.sh", "/usr/bin:/bin"}, {"tools/tool.sh", "/usr/bin:/bin"},
+                    {"tool.sh", "tools:/usr/bin:/bin"}}) {
+                String n = farm.newAction();
+                RunResponse r = run(farm.request(n, argvAndPath[0]).setInputRootDirectory(a + "/root").setWorkingDirectory("work")
+                        .putEnvironmentVariables("PATH", argvAndPath[1]));
+                assertThat(r.getExitCode()).as(farm.stderr(n)).isZero();
+                seen.add(farm.stdout(n));
+            }
+            assertThat(seen).as("chroot " + chroot).containsExactly("./tool.sh\n", "tools/tool.sh\n", "tools/tool.sh\n");
+            // A compiled program gets argv[0] as given, too.
+            String c = farm.newAction();
+            run(farm.request(c, "sh", "-c", "tr '\\0' ' ' < /proc/$$/cmdline").setInputRootDirectory(a + "/root"));
+            assertThat(farm.stdout(c)).as("chroot " + chroot).isEqualTo("sh -c tr '\\0' ' ' < /proc/$$/cmdline ");
+        }
+        // Without the chroot bb_runner searches the request's PATH only: unset, nothing is found.
+        String u = farm.newAction();
+        assertThat(code(() -> run(farm.request(u, "true").removeEnvironmentVariables("PATH"))))
+                .isEqualTo(Status.Code.INVALID_ARGUMENT);
+    }
+
+    /**
+     * bb_runner's chrooted command creator (local_runner_unix.go) runs /usr/bin/env -- ARGS in the
+     * input root: a command env cannot find or run is env's exit status and message, an action
+     * result. An existing output file is the bare EEXIST of openLog: UNKNOWN.
+     */
+    @Test
+    void inTheChrootAMissingCommandIsEnvs127AndAnExistingOutputIsUnknown() throws Exception {
+        String a = farm.newAction();
+        RunResponse r = run(farm.request(a, "no-such-command", "x"));
+        assertThat(r.getExitCode()).isEqualTo(127);
+        assertThat(farm.stderr(a)).startsWith("/usr/bin/env: ").contains("no-such-command").contains("No such file or directory");
+        String b = farm.newAction();
+        Files.writeString(farm.buildDirectory.resolve(b + "/root/plain"), "not a program\n");
+        RunResponse denied = run(farm.request(b, "/plain"));
+        assertThat(denied.getExitCode()).isEqualTo(126);
+        assertThat(farm.stderr(b)).startsWith("/usr/bin/env: ").contains("Permission denied");
+        // No /usr/bin/env in the input root: bb_runner's start fails with ENOENT, INVALID_ARGUMENT.
+        try (BuildFarm bare = new BuildFarm(Files.createDirectories(dir.resolve("bare")), "\"chrootIntoInputRoot\": true")) {
+            String c = bare.newAction();
+            assertThat(code(() -> bare.client.blocking().run(bare.request(c, "true").build())))
+                    .isEqualTo(Status.Code.INVALID_ARGUMENT);
+        }
+        String d = farm.newAction();
+        Files.writeString(farm.buildDirectory.resolve(d + "/stdout"), "there already");
+        StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+                () -> run(farm.request(d, "true")));
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNKNOWN);
+        assertThat(e.getStatus().getDescription()).startsWith("Failed to open stdout path \"" + d + "/stdout\": ");
+        assertThat(farm.stdout(d)).isEqualTo("there already");
+    }
+
+    /** Without the chroot the action's /proc is its own pid namespace's: $$ is 2, and /proc/2 is it. */
+    @Test
+    void withoutChrootProcIsTheActionsOwn() throws Exception {
+        farm.close();
+        farm = new BuildFarm(dir.resolve("plain-proc"), "");
+        String a = farm.newAction();
+        RunResponse r = run(farm.request(a, "sh", "-c", "echo $$; readlink /proc/self; cat /proc/$$/comm; set -- /proc/[0-9]*; echo $#"));
+        assertThat(r.getExitCode()).as(farm.stderr(a)).isZero();
+        assertThat(farm.stdout(a)).isEqualTo("2\n3\nsh\n2\n");
     }
 
     @Test
     void readinessAndHealth() throws Exception {
         Files.createDirectories(farm.buildDirectory.resolve("0/check_readiness"));
         farm.client.blocking().checkReadiness(CheckReadinessRequest.newBuilder().setPath("0/check_readiness").build());
-        assertThat(code(() -> farm.client.blocking().checkReadiness(CheckReadinessRequest.newBuilder().setPath("nope").build())))
-                .isEqualTo(Status.Code.UNAVAILABLE);
+        // bb_runner's checkReadiness wraps every failure, missing or leading out, as INTERNAL.
+        StatusRuntimeException missing = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+                () -> farm.client.blocking().checkReadiness(CheckReadinessRequest.newBuilder().setPath("nope").build()));
+        assertThat(missing.getStatus().getCode()).isEqualTo(Status.Code.INTERNAL);
+        assertThat(missing.getStatus().getDescription()).isEqualTo("Failed to check existence of path \"nope\" in build"
+                + " directory: no such file or directory");
         assertThat(code(() -> farm.client.blocking().checkReadiness(CheckReadinessRequest.newBuilder().setPath("../x").build())))
-                .isEqualTo(Status.Code.INVALID_ARGUMENT);
+                .isEqualTo(Status.Code.INTERNAL);
         HealthCheckResponse h = HealthGrpc.newBlockingStub(farm.client.channel).check(HealthCheckRequest.getDefaultInstance());
         assertThat(h.getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
     }
