@@ -76,7 +76,7 @@ public final class Api {
             if (!(path.equals("/v1/status") && k.equals("context"))) throw ApiException.badRequest("Unknown query parameter " + Quote.string(k));
         }
         return switch (path) {
-            case "/v1/version" -> ok(Version.newBuilder().setApi(VERSION).setVersion(implementation()));
+            case "/v1/version" -> ok(Version.newBuilder().setApi(VERSION).setVersion(dev.mountkeeper.ProjectVersion.get()));
             case "/v1/status" -> ok(manager.status(peer, query.getOrDefault("context", List.of("")).getFirst()));
             case "/v1/acquire" -> logged(peer, path, manager.acquire(peer, parse(body, AcquireRequest.newBuilder()).build()));
             case "/v1/release" -> logged(peer, path, manager.release(peer, parse(body, ReleaseRequest.newBuilder()).build()));
@@ -112,10 +112,5 @@ public final class Api {
         } catch (InvalidProtocolBufferException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static String implementation() {
-        String v = Api.class.getPackage().getImplementationVersion();
-        return v == null ? "dev" : v;
     }
 }
