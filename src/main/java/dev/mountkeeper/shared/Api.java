@@ -30,8 +30,6 @@ import java.util.Set;
 public final class Api {
     private static final System.Logger LOG = System.getLogger("mountkeeper.daemon");
     public static final String VERSION = "v1";
-    private static final JsonFormat.Printer PRINTER = JsonFormat.printer().preservingProtoFieldNames()
-            .includingDefaultValueFields();
     private static final JsonFormat.Parser PARSER = JsonFormat.parser();
     private static final Set<String> PATHS = Set.of("/v1/version", "/v1/status", "/v1/acquire", "/v1/release", "/v1/sweep");
 
@@ -107,10 +105,6 @@ public final class Api {
     }
 
     static String print(MessageOrBuilder m) {
-        try {
-            return PRINTER.print(m) + "\n";
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException(e);
-        }
+        return ApiJson.print(m) + "\n";
     }
 }
