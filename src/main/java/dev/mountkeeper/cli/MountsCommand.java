@@ -18,10 +18,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "mounts", mixinStandardHelpOptions = true, header = "List the kernel's mount table, as findmnt does.",
-        description = {"List the mounts at or below PATH (default /) from /proc/thread-self/mountinfo, with",
-                "their 64-bit ids from statmount where the kernel has it. A list is deepest first (the",
-                "order they would be unmounted in); --tree nests submounts as findmnt does. Exit status 1",
-                "if no mount matches."})
+        description = {"The mounts at or below PATH (default /), from /proc/thread-self/mountinfo,",
+                "with their 64-bit ids from statmount where the kernel has it. A list is",
+                "deepest first (the order to unmount in); --tree nests submounts as findmnt",
+                "does. Exit status 1 if no mount matches."})
 final class MountsCommand implements Callable<Integer> {
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -29,9 +29,9 @@ final class MountsCommand implements Callable<Integer> {
     String path = "/";
 
     @Option(names = {"-o", "--output"}, paramLabel = "COLUMNS",
-            description = {"Columns, comma-separated, \"+\" first to add to the default (TARGET,SOURCE,FSTYPE,OPTIONS):",
-                    "TARGET, SOURCE, FSTYPE, OPTIONS, VFS-OPTIONS, FS-OPTIONS, FSROOT, MAJ:MIN, OPT-FIELDS,",
-                    "PROPAGATION, ID (mountinfo's), PARENT, UNIQ-ID (the 64-bit one)."})
+            description = "Comma-separated; \"+\" first adds to the default (TARGET,SOURCE,FSTYPE,OPTIONS). "
+                    + "Columns: TARGET, SOURCE, FSTYPE, OPTIONS, VFS-OPTIONS, FS-OPTIONS, FSROOT, MAJ:MIN, OPT-FIELDS, "
+                    + "PROPAGATION, ID (mountinfo's), PARENT, UNIQ-ID (the 64-bit id).")
     String output = "TARGET,SOURCE,FSTYPE,OPTIONS";
 
     @Option(names = {"-t", "--types"}, paramLabel = "TYPE[,TYPE]",
