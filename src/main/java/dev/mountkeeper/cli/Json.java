@@ -1,22 +1,50 @@
 package dev.mountkeeper.cli;
 
-import dev.mountkeeper.mount.MountEntry;
 import java.util.List;
-import java.util.StringJoiner;
 
-/** The JSON output of {@code mounts --json}: flat objects of strings, numbers and booleans. */
+/**
+ * {@code mounts -J}: findmnt's JSON, {@code {"filesystems": [...]}} with one object per mount, keyed
+ * by the columns' names in lower case; ids are numbers, missing values null, and in a tree each
+ * mount's submounts are its "children".
+ */
 final class Json {
-    private Json() {}
+    private final List<MountColumn> columns;
 
-    static String mounts(List<MountEntry> mounts) {
-        StringJoiner arr = new StringJoiner(",\n  ", "[\n  ", "\n]");
-        arr.setEmptyValue("[]");
-        for (MountEntry e : mounts) {
-            arr.add("{\"id\": " + e.id() + ", \"parent_id\": " + e.parentId() + ", \"mount_point\": " + str(e.mountPoint())
-                    + ", \"root\": " + str(e.root()) + ", \"fs_type\": " + str(e.fsType()) + ", \"source\": "
-                    + str(e.source()) + ", \"flags\": " + str(e.flags()) + ", \"propagation\": " + str(e.propagation()) + "}");
+    Json(List<MountColumn> columns) {
+        this.columns = columns;
+    }
+
+    String list(List<MountColumn.Row> rows) {
+        StringBuilder b = new StringBuilder("{\n   \"filesystems\": [");
+        for (int i = 0; i < rows.size(); i++) object(b, rows.get(i), List.of(), 2, i > 0);
+        return b.append(rows.isEmpty() ? "]\n}" : "\n   ]\n}").toString();
+    }
+
+    String tree(MountForest forest) {
+        StringBuilder b = new StringBuilder("{\n   \"filesystems\": [");
+        for (int i = 0; i < forest.roots().size(); i++) node(b, forest.roots().get(i), 2, i > 0);
+        return b.append(forest.roots().isEmpty() ? "]\n}" : "\n   ]\n}").toString();
+    }
+
+    private void node(StringBuilder b, MountForest.Node n, int depth, boolean comma) {
+        object(b, n.row(), n.children(), depth, comma);
+    }
+
+    private void object(StringBuilder b, MountColumn.Row r, List<MountForest.Node> children, int depth, boolean comma) {
+        String in = "   ".repeat(depth);
+        b.append(comma ? "," : "").append('\n').append(in).append('{');
+        for (int i = 0; i < columns.size(); i++) {
+            MountColumn c = columns.get(i);
+            String v = c.value(r);
+            b.append(i > 0 ? "," : "").append('\n').append(in).append("   ").append(str(c.jsonKey())).append(": ")
+                    .append(v == null ? "null" : c.numeric ? v : str(v));
         }
-        return arr.toString();
+        if (!children.isEmpty()) {
+            b.append(",\n").append(in).append("   \"children\": [");
+            for (int i = 0; i < children.size(); i++) node(b, children.get(i), depth + 2, i > 0);
+            b.append('\n').append(in).append("   ]");
+        }
+        b.append('\n').append(in).append('}');
     }
 
     static String str(String s) {

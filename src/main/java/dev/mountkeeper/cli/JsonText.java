@@ -22,12 +22,9 @@ final class JsonText {
         }
     }
 
+    /** A request body, in the daemon's own JSON (int64 fields as numbers). */
     static String print(Message.Builder b) {
-        try {
-            return JsonFormat.printer().preservingProtoFieldNames().print(b);
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException(e);
-        }
+        return dev.mountkeeper.shared.ApiJson.print(b);
     }
 
     static String error(String json) {

@@ -8,7 +8,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code mountkeeper} command. It has no action of its own: a subcommand is required. */
-@Command(name = "mountkeeper", mixinStandardHelpOptions = true, version = "mountkeeper 0.1.0",
+@Command(name = "mountkeeper", mixinStandardHelpOptions = true,
         synopsisSubcommandLabel = "COMMAND",
         description = "Safe, leak-free mounts for build sandboxes.",
         subcommands = {RunCommand.class, BbRunnerCommand.class, MountCommand.class, UmountCommand.class,
@@ -24,6 +24,7 @@ public final class Main {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler(Main::handle);
         cl.setParameterExceptionHandler(Main::badUsage);
+        VersionProvider.install(cl);
         // run: everything from the command name on belongs to the command; options may repeat, in order.
         cl.getSubcommands().get("run").setStopAtPositional(true).setOverwrittenOptionsAllowed(true);
         return cl;

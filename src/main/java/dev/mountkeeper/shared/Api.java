@@ -30,8 +30,6 @@ import java.util.Set;
 public final class Api {
     private static final System.Logger LOG = System.getLogger("mountkeeper.daemon");
     public static final String VERSION = "v1";
-    private static final JsonFormat.Printer PRINTER = JsonFormat.printer().preservingProtoFieldNames()
-            .includingDefaultValueFields();
     private static final JsonFormat.Parser PARSER = JsonFormat.parser();
     private static final Set<String> PATHS = Set.of("/v1/version", "/v1/status", "/v1/acquire", "/v1/release", "/v1/sweep");
 
@@ -76,7 +74,7 @@ public final class Api {
             if (!(path.equals("/v1/status") && k.equals("context"))) throw ApiException.badRequest("Unknown query parameter " + Quote.string(k));
         }
         return switch (path) {
-            case "/v1/version" -> ok(Version.newBuilder().setApi(VERSION).setVersion(implementation()));
+            case "/v1/version" -> ok(Version.newBuilder().setApi(VERSION).setVersion(dev.mountkeeper.ProjectVersion.get()));
             case "/v1/status" -> ok(manager.status(peer, query.getOrDefault("context", List.of("")).getFirst()));
             case "/v1/acquire" -> logged(peer, path, manager.acquire(peer, parse(body, AcquireRequest.newBuilder()).build()));
             case "/v1/release" -> logged(peer, path, manager.release(peer, parse(body, ReleaseRequest.newBuilder()).build()));
@@ -107,15 +105,6 @@ public final class Api {
     }
 
     static String print(MessageOrBuilder m) {
-        try {
-            return PRINTER.print(m) + "\n";
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static String implementation() {
-        String v = Api.class.getPackage().getImplementationVersion();
-        return v == null ? "dev" : v;
+        return ApiJson.print(m) + "\n";
     }
 }

@@ -69,7 +69,7 @@ class CliTest {
         assertThat(m.code()).as(m.err()).isZero();
         assertThat(m.out()).contains("proc::/proc -> " + tmp + "/proc (mount ");
         Run list = run("mounts", tmp.toString(), "--json");
-        assertThat(list.out()).contains("\"mount_point\": \"" + tmp + "/proc\"").contains("\"fs_type\": \"tmpfs\"");
+        assertThat(list.out()).contains("\"target\": \"" + tmp + "/proc\"").contains("\"fstype\": \"tmpfs\"");
         assertThat(run("mounts", tmp.toString()).out()).contains("rw,nosuid,nodev,noexec");
         Run u = run("umount", "--root", tmp.toString(), "/tmp", "/proc");
         assertThat(u.code()).as(u.err()).isZero();

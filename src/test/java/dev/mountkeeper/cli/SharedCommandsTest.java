@@ -37,7 +37,10 @@ class SharedCommandsTest {
             CliTest.Run st = run("status", "--socket", socket);
             assertThat(st.out()).contains("context c").contains(a + "  mounted, 2 holders " + h + " "
                     + ProcessHandle.current().parent().orElseThrow().pid()).contains("proc on " + a + " type proc (rw,nosuid,nodev,noexec)");
-            assertThat(run("status", "--socket", socket, "--json", "--context", "c").out()).contains("\"count\": 2");
+            assertThat(run("status", "--socket", socket, "--json", "--context", "c").out()).contains("\"count\": 2")
+                    .contains("\"pid\": " + h + ",").contains("\"boot_id\": ").doesNotContain("\"pid\": \"");
+            assertThat(run("status", "--socket", socket, "--json", "--context", "none").out()).contains("\"boot_id\": ")
+                    .contains("\"contexts\": []");
             assertThat(run("release", "--socket", socket, "--context", "c", "proc::" + a).out()).isEqualTo("released " + a + "\n");
 
             CliTest.Run bad = run("acquire", "--socket", socket, "--context", "c", "--holder", h, "proc:" + a);
