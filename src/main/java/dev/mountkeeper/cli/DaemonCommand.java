@@ -2,10 +2,13 @@ package dev.mountkeeper.cli;
 
 import dev.mountkeeper.mount.KernelFeatures;
 import dev.mountkeeper.shared.Api;
+import dev.mountkeeper.shared.DaemonMetrics;
 import dev.mountkeeper.shared.DaemonServer;
 import dev.mountkeeper.shared.Faults;
+import dev.mountkeeper.shared.MetricsServer;
 import dev.mountkeeper.shared.MountManager;
-import dev.mountkeeper.shared.Policy;
+import dev.mountkeeper.shared.PolicyFile;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -29,23 +32,40 @@ final class DaemonCommand implements Callable<Integer> {
     @Option(names = "--policy", paramLabel = "FILE", description = "Who may mount what where (JSON); without it only root may.")
     Path policy;
 
+    @Option(names = "--metrics-listen", paramLabel = "ADDR",
+            description = "Serve Prometheus metrics on GET /metrics at unix:PATH (root only) or HOST:PORT (off by default).")
+    String metricsListen;
+
     @Override
     public Integer call() throws Exception {
         System.setProperty("java.util.logging.SimpleFormatter.format", "mountkeeper daemon: %4$s: %5$s%6$s%n");
         Integer inherited = systemdSocket();
         if (inherited == null && socket == null) throw new IllegalArgumentException("--socket is required (or systemd socket activation)");
-        Policy p = policy == null ? Policy.rootOnly() : Policy.load(policy);
-        MountManager manager = MountManager.start(KernelFeatures.current(), p, state, Faults.fromEnvironment());
-        Api api = new Api(manager);
-        DaemonServer server = inherited != null ? DaemonServer.inherit(api, inherited) : DaemonServer.listen(api, socket);
+        if (metricsListen != null && !metricsListen.startsWith("unix:")) MetricsServer.inet(metricsListen); // a bad one fails before anything starts
+        PolicyFile p = PolicyFile.load(policy);
+        DaemonMetrics metrics = new DaemonMetrics();
+        MountManager manager = MountManager.start(KernelFeatures.current(), p, state, Faults.fromEnvironment(), metrics);
+        MetricsServer metricsServer = null;
+        DaemonServer server;
+        try {
+            if (metricsListen != null) metricsServer = MetricsServer.start(metricsListen, metrics.registry());
+            server = DaemonServer.start(new Api(manager), socket, inherited, metrics);
+        } catch (IOException | RuntimeException e) {
+            if (metricsServer != null) metricsServer.close();
+            manager.close();
+            throw e;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
+        MetricsServer metricsStop = metricsServer;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
+            if (metricsStop != null) metricsStop.close();
             manager.close();
             stopped.countDown();
         }, "mountkeeper-daemon-stop"));
         System.err.println("mountkeeper daemon: serving API " + Api.VERSION + " on "
                 + (inherited != null ? "the socket systemd passed" : socket) + ", state in " + state);
+        if (metricsServer != null) System.err.println("mountkeeper daemon: serving metrics on " + metricsServer.endpoint());
         stopped.await();
         return 0;
     }

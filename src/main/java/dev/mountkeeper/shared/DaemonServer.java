@@ -66,11 +66,13 @@ public final class DaemonServer implements AutoCloseable {
             Thread.ofPlatform().name("request-", 0).daemon().factory());
     private final Map<Integer, AtomicInteger> connections = new ConcurrentHashMap<>();
     private final Api api;
+    private final DaemonMetrics metrics;
     private final Channel channel;
     private final Path socket;
 
-    private DaemonServer(Api api, Path socket, Integer inheritedFd) throws IOException {
+    private DaemonServer(Api api, Path socket, Integer inheritedFd, DaemonMetrics metrics) throws IOException {
         this.api = api;
+        this.metrics = metrics;
         this.socket = socket;
         ServerBootstrap b = new ServerBootstrap().group(group).childHandler(new ChannelInitializer<EpollDomainSocketChannel>() {
             @Override
@@ -104,12 +106,12 @@ public final class DaemonServer implements AutoCloseable {
 
     /** Listens on {@code socket}, replacing a stale socket file but never a live daemon's. */
     public static DaemonServer listen(Api api, Path socket) throws IOException {
-        return new DaemonServer(api, socket, null);
+        return new DaemonServer(api, socket, null, new DaemonMetrics());
     }
 
-    /** Serves on a socket systemd passed (socket activation). */
-    public static DaemonServer inherit(Api api, int fd) throws IOException {
-        return new DaemonServer(api, null, fd);
+    /** Listens on {@code socket} (or, when it is null, serves on the socket systemd passed as {@code fd}), counting requests. */
+    public static DaemonServer start(Api api, Path socket, Integer fd, DaemonMetrics metrics) throws IOException {
+        return new DaemonServer(api, fd != null ? null : socket, fd, metrics);
     }
 
     /** Closes a connection whose request has not arrived whole within the timeout from its first byte. */
@@ -223,6 +225,7 @@ public final class DaemonServer implements AutoCloseable {
                     QueryStringDecoder q = new QueryStringDecoder(uri);
                     r = api.handle(peer, method, q.path(), q.parameters(), body);
                 }
+                metrics.request(bad ? null : new QueryStringDecoder(uri).path(), r.status());
                 FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                         HttpResponseStatus.valueOf(r.status()), Unpooled.copiedBuffer(r.json(), StandardCharsets.UTF_8));
                 resp.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)

@@ -52,7 +52,8 @@ public final class MountManager implements AutoCloseable {
     private final KernelFeatures features;
     private final Mounter mounter;
     private final LazyStaging staging;
-    private final Policy policy;
+    private final PolicyFile policy;
+    private final DaemonMetrics metrics;
     private final StateStore store;
     private final HolderWatcher watcher;
     private final Unmounts unmounts;
@@ -64,8 +65,10 @@ public final class MountManager implements AutoCloseable {
     private long generation, nextOrder = 1;
     private boolean mountedSincePersist;
 
-    private MountManager(KernelFeatures features, Policy policy, Path stateDir, Faults faults) throws IOException {
+    private MountManager(KernelFeatures features, PolicyFile policy, Path stateDir, Faults faults, DaemonMetrics metrics)
+            throws IOException {
         this.features = features;
+        this.metrics = metrics;
         this.staging = new LazyStaging(stateDir.resolve("staging"), features);
         this.mounter = new Mounter(features, false, UnmountPolicy.DEFAULT).withStager(staging).withProcParams(HostProc.params());
         this.policy = policy;
@@ -79,12 +82,18 @@ public final class MountManager implements AutoCloseable {
     /** Loads the state in {@code stateDir}, reconciles it with the kernel, and starts watching holders. */
     public static MountManager start(KernelFeatures features, Policy policy, Path stateDir, Faults faults)
             throws IOException {
-        MountManager m = new MountManager(features, policy, stateDir, faults);
+        return start(features, PolicyFile.fixed(policy), stateDir, faults, new DaemonMetrics());
+    }
+
+    /** As above, with a policy that SIGHUP may reload and the metrics to count into. */
+    public static MountManager start(KernelFeatures features, PolicyFile policy, Path stateDir, Faults faults,
+                                     DaemonMetrics metrics) throws IOException {
+        MountManager m = new MountManager(features, policy, stateDir, faults, metrics);
         java.util.Collection<CompletableFuture<String>> reclaimed;
         m.lock.lock();
         try {
             Set<String> sweeps = new LinkedHashSet<>();
-            new Recovery(m.features, m.policy).recover(m.store.load(), m.entries.list(), sweeps, m::restored);
+            new Recovery(m.features, m.policy.current()).recover(m.store.load(), m.entries.list(), sweeps, m::restored);
             m.sweepsDone.restore(List.copyOf(sweeps));
             m.nextOrder = m.entries.stream().mapToLong(e -> e.order).max().orElse(0) + 1;
             for (Entry e : m.entries) e.holders.keySet().forEach(m.watcher::watch);
@@ -112,7 +121,7 @@ public final class MountManager implements AutoCloseable {
     }
 
     public Limits limits() {
-        return policy.limits();
+        return policy.current().limits();
     }
 
     private void restored(long generation) {
@@ -120,6 +129,7 @@ public final class MountManager implements AutoCloseable {
     }
 
     public Outcome acquire(Peer peer, AcquireRequest req) throws ApiException {
+        Policy policy = this.policy.current(); // one policy for the whole request, whatever SIGHUP does meanwhile
         policy.limits().checkSpecs(peer, req.getSpecsCount());
         String context = Checks.context(req.getContext());
         Holder holder = Checks.holder(peer, req.getHolder());
@@ -127,7 +137,7 @@ public final class MountManager implements AutoCloseable {
         HolderWatcher.Key key = key(holder);
         List<String> actions = new ArrayList<>();
         Reservation r;
-        while ((r = reserve(peer, context, plan, key, holder, actions)).waitFor() != null) {
+        while ((r = reserve(policy, peer, context, plan, key, holder, actions)).waitFor() != null) {
             r.waitFor().exceptionally(t -> null).join(); // another request is mounting or unmounting one of these
         }
         if (r.fresh().isEmpty()) return finish(context, holder, key, r, List.of(), actions);
@@ -171,7 +181,7 @@ public final class MountManager implements AutoCloseable {
     private record Reservation(List<Entry> fresh, List<Entry> held, Map<Entry, Targets.Planned> adopting,
                                List<Entry> touched, CompletableFuture<Void> done, CompletableFuture<?> waitFor) {}
 
-    private Reservation reserve(Peer peer, String context, List<Targets.Planned> plan, HolderWatcher.Key key,
+    private Reservation reserve(Policy policy, Peer peer, String context, List<Targets.Planned> plan, HolderWatcher.Key key,
                                 Holder holder, List<String> actions) throws ApiException {
         lock.lock();
         try {
@@ -297,6 +307,7 @@ public final class MountManager implements AutoCloseable {
     }
 
     public Outcome release(Peer peer, ReleaseRequest req) throws ApiException {
+        Policy policy = this.policy.current();
         policy.limits().checkSpecs(peer, req.getSpecsCount());
         String context = Checks.context(req.getContext());
         Holder holder = Checks.holder(peer, req.getHolder());
@@ -335,6 +346,7 @@ public final class MountManager implements AutoCloseable {
     }
 
     public Outcome sweep(Peer peer, SweepRequest req) throws ApiException {
+        Policy policy = this.policy.current();
         boolean byContext = !req.getContext().isEmpty();
         if (byContext == !req.getUnder().isEmpty()) throw badRequest("Give either a context or a path to sweep under");
         String context = byContext ? Checks.context(req.getContext()) : null;
@@ -422,6 +434,7 @@ public final class MountManager implements AutoCloseable {
             int n = 0;
             for (Entry e : entries) if (e.holders.remove(key) != null) n++;
             if (n == 0) return;
+            metrics.holderReclaimed();
             LOG.log(System.Logger.Level.INFO, "Holder pid " + key.pid() + " ended: released " + n + " references");
             List<Entry> doomed = entries.doom();
             persist();
@@ -461,7 +474,7 @@ public final class MountManager implements AutoCloseable {
     private Unmounts.Result unmountInLane(Entry e) {
         faults.at("unmounting");
         try {
-            return unmounts.release(e, policy.lazyUnmount(e.context));
+            return unmounts.release(e, policy.current().lazyUnmount(e.context));
         } catch (RuntimeException bug) {
             LOG.log(System.Logger.Level.ERROR, "Failed to unmount " + e.target(), bug);
             return new Unmounts.Result(false, "failed to unmount " + e.target() + ": " + bug + "; retrying");
@@ -476,7 +489,10 @@ public final class MountManager implements AutoCloseable {
             for (Reaper.Done d : batch) {
                 d.entry().inFlight = null;
                 if (d.result().done()) gone.add(d.entry());
-                else unmounts.retry(d.entry());
+                else {
+                    unmounts.retry(d.entry());
+                    metrics.unmountRetried();
+                }
             }
             entries.removeAll(gone);
             List<Entry> doomed = gone.isEmpty() ? List.of() : entries.doom(); // what waited for these to go
@@ -504,7 +520,10 @@ public final class MountManager implements AutoCloseable {
         for (Entry e : entries) s.addTargets(e.toState());
         try {
             boolean torn = mountedSincePersist && faults.is("torn-after-mount");
-            store.write(s.build(), torn);
+            State state = s.build();
+            long start = System.nanoTime();
+            store.write(state, torn);
+            metrics.stateWritten(state, System.nanoTime() - start);
             mountedSincePersist = false;
             if (torn) faults.at("torn-after-mount");
         } catch (IOException e) {
