@@ -14,13 +14,15 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import sun.misc.Signal;
 
 @Command(name = "daemon", mixinStandardHelpOptions = true,
         header = "Serve reference-counted shared mounts to unprivileged clients (runs as root).",
         description = {"Serves the HTTP/JSON API v1 on a UNIX socket (or the socket systemd passes).",
                 "A target is mounted on its first acquire and unmounted when its last holder",
                 "releases it or dies; the state in --state survives a crash and is reconciled with",
-                "the kernel's mount table on start. SIGTERM stops serving and leaves mounts as they are."})
+                "the kernel's mount table on start. SIGHUP reloads --policy (a policy that does not",
+                "load leaves the old one in force). SIGTERM stops serving and leaves mounts as they are."})
 final class DaemonCommand implements Callable<Integer> {
     @Option(names = "--socket", paramLabel = "PATH", description = "The socket to listen on (not needed under systemd socket activation).")
     Path socket;
@@ -63,6 +65,7 @@ final class DaemonCommand implements Callable<Integer> {
             manager.close();
             stopped.countDown();
         }, "mountkeeper-daemon-stop"));
+        Signal.handle(new Signal("HUP"), s -> p.reload());
         System.err.println("mountkeeper daemon: serving API " + Api.VERSION + " on "
                 + (inherited != null ? "the socket systemd passed" : socket) + ", state in " + state);
         if (metricsServer != null) System.err.println("mountkeeper daemon: serving metrics on " + metricsServer.endpoint());
