@@ -58,6 +58,7 @@ import java.util.concurrent.Executors;
 public final class DaemonServer implements AutoCloseable {
     /** The largest request body: 64 specs of a few paths each fit many times over. */
     static final int MAX_BODY = 256 << 10;
+    private static final int STOP_WAIT_SECONDS = 5;
     private static final AttributeKey<Peer> PEER = AttributeKey.valueOf("peer");
     private static final AttributeKey<CompletableFuture<?>> LAST = AttributeKey.valueOf("last");
 
@@ -251,6 +252,16 @@ public final class DaemonServer implements AutoCloseable {
         if (channel != null) channel.close().syncUninterruptibly();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdown();
+        try {
+            // Requests under way get a moment to finish and write their change; one stuck on a user's
+            // filesystem is left to the reconcile on the next start.
+            if (!workers.awaitTermination(STOP_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                System.getLogger("mountkeeper.daemon").log(System.Logger.Level.WARNING,
+                        "Stopping with requests still under way after " + STOP_WAIT_SECONDS + " s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         if (socket != null) {
             try {
                 Files.deleteIfExists(socket);

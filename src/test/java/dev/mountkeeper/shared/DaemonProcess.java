@@ -80,11 +80,17 @@ public final class DaemonProcess implements AutoCloseable {
     }
 
     public DaemonProcess start(Map<String, String> env) throws Exception {
+        launch(env);
+        call("GET", "/v1/version", null); // waits until it answers
+        return this;
+    }
+
+    /** Starts the process without waiting for it to answer. */
+    public DaemonProcess launch(Map<String, String> env) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(argv()).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().putAll(env);
         process = pb.start();
-        call("GET", "/v1/version", null); // waits until it answers
         return this;
     }
 
