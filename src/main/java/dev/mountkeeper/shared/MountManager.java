@@ -72,10 +72,10 @@ public final class MountManager implements AutoCloseable {
         this.staging = new LazyStaging(stateDir.resolve("staging"), features);
         this.mounter = new Mounter(features, false, UnmountPolicy.DEFAULT).withStager(staging).withProcParams(HostProc.params());
         this.policy = policy;
-        this.store = new StateStore(stateDir);
+        this.store = new StateStore(stateDir, metrics);
         this.faults = faults;
         this.watcher = new HolderWatcher(this::holderDied);
-        this.unmounts = new Unmounts(features, this::retryUnmounts);
+        this.unmounts = new Unmounts(features, this::retryUnmounts, metrics);
         this.reaper = new Reaper(this::unmountInLane, this::committed);
     }
 
@@ -134,7 +134,7 @@ public final class MountManager implements AutoCloseable {
         String context = Checks.context(req.getContext());
         Holder holder = Checks.holder(peer, req.getHolder());
         List<Targets.Planned> plan = Targets.plan(peer, req.getSpecsList(), policy, features, true);
-        HolderWatcher.Key key = key(holder);
+        HolderWatcher.Key key = HolderWatcher.Key.of(holder);
         List<String> actions = new ArrayList<>();
         Reservation r;
         while ((r = reserve(policy, peer, context, plan, key, holder, actions)).waitFor() != null) {
@@ -260,7 +260,7 @@ public final class MountManager implements AutoCloseable {
             persist();
             watcher.watch(key); // a second watch of one holder is dropped by the watcher
             faults.at("acquired");
-            return outcome(holder, r.touched(), actions);
+            return Entries.outcome(features, holder, r.touched(), actions);
         } finally {
             lock.unlock();
             r.done().complete(null);
@@ -314,7 +314,7 @@ public final class MountManager implements AutoCloseable {
         if (req.getAll() == (req.getSpecsCount() > 0)) throw badRequest("Give either specs or \"all\", not both or neither");
         Set<String> targets = new LinkedHashSet<>();
         for (String s : req.getSpecsList()) targets.add(Targets.plan(peer, s, policy, features, false).target());
-        HolderWatcher.Key key = key(holder);
+        HolderWatcher.Key key = HolderWatcher.Key.of(holder);
         List<String> actions = new ArrayList<>();
         List<Entry> released = new ArrayList<>();
         List<CompletableFuture<String>> mine = new ArrayList<>();
@@ -383,7 +383,7 @@ public final class MountManager implements AutoCloseable {
             if (req.getReportOnly()) {
                 for (Entry e : selected) actions.add("would unmount " + e.target() + " (" + e.holders.size() + " holders)");
                 for (MountEntry m : untracked) actions.add("would unmount untracked " + m.mountPoint() + " (" + m.fsType() + ")");
-                return outcome(null, selected, actions);
+                return Entries.outcome(features, null, selected, actions);
             }
             Set<HolderWatcher.Key> dropped = new HashSet<>();
             for (Entry e : selected) {
@@ -489,10 +489,7 @@ public final class MountManager implements AutoCloseable {
             for (Reaper.Done d : batch) {
                 d.entry().inFlight = null;
                 if (d.result().done()) gone.add(d.entry());
-                else {
-                    unmounts.retry(d.entry());
-                    metrics.unmountRetried();
-                }
+                else unmounts.retry(d.entry());
             }
             entries.removeAll(gone);
             List<Entry> doomed = gone.isEmpty() ? List.of() : entries.doom(); // what waited for these to go
@@ -520,10 +517,7 @@ public final class MountManager implements AutoCloseable {
         for (Entry e : entries) s.addTargets(e.toState());
         try {
             boolean torn = mountedSincePersist && faults.is("torn-after-mount");
-            State state = s.build();
-            long start = System.nanoTime();
-            store.write(state, torn);
-            metrics.stateWritten(state, System.nanoTime() - start);
+            store.write(s.build(), torn);
             mountedSincePersist = false;
             if (torn) faults.at("torn-after-mount");
         } catch (IOException e) {
@@ -531,25 +525,13 @@ public final class MountManager implements AutoCloseable {
         }
     }
 
-    private static HolderWatcher.Key key(Holder h) {
-        return new HolderWatcher.Key(h.getPid(), h.getStartTime());
-    }
-
     private Outcome answer(Holder holder, List<Entry> targets, List<String> actions) throws ApiException {
         lock.lock();
         try {
-            return outcome(holder, targets, actions);
+            return Entries.outcome(features, holder, targets, actions);
         } finally {
             lock.unlock();
         }
-    }
-
-    private Outcome outcome(Holder holder, List<Entry> targets, List<String> actions) throws ApiException {
-        MountTable.Tree table = MountTable.Tree.of(Recovery.table(features));
-        Outcome.Builder b = Outcome.newBuilder().addAllActions(actions);
-        if (holder != null) b.setHolder(holder);
-        for (Entry e : targets) b.addTargets(e.status(table));
-        return b.build();
     }
 
     @Override
