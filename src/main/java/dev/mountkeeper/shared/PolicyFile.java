@@ -34,7 +34,7 @@ public final class PolicyFile {
     }
 
     /** Reads the file again; logs one line either way. False when the old policy stays. */
-    public boolean reload() {
+    public synchronized boolean reload() {
         if (file == null) {
             LOG.log(System.Logger.Level.WARNING, "SIGHUP: no --policy file to reload; only root may mount, as before");
             return false;

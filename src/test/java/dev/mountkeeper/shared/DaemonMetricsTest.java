@@ -99,4 +99,26 @@ class DaemonMetricsTest {
         assertThat(mountsUnder(dir.resolve("root"))).isEmpty();
         assertThat(Files.exists(metrics)).as("metrics socket removed on stop").isFalse();
     }
+
+    /** A bad address is a usage error (exit 2), a port in use a failure (exit 1): one line each, and no daemon left. */
+    @Test
+    void aBadOrBusyMetricsAddressIsOneLine() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            String busy = "127.0.0.1:" + taken.getLocalPort();
+            record Case(String address, int exit, String says) {}
+            for (Case c : java.util.List.of(new Case("nowhere", 2, "mountkeeper daemon: --metrics-listen \"nowhere\" is neither unix:PATH nor HOST:PORT"),
+                    new Case(busy, 1, "mountkeeper daemon: Failed to listen for metrics on " + busy + ": "))) {
+                Path d = Files.createDirectories(dir.resolve("d" + c.exit()));
+                DaemonProcess daemon = new DaemonProcess(d, null).with("--metrics-listen", c.address());
+                Process p = new ProcessBuilder(daemon.argv()).redirectErrorStream(true).start();
+                String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                assertThat(p.waitFor()).as(out).isEqualTo(c.exit());
+                java.util.List<String> lines = out.lines().filter(l -> !l.startsWith("WARNING:")).toList();
+                System.out.println(c.address() + " -> exit " + p.exitValue() + ": " + lines);
+                assertThat(lines.getFirst()).startsWith(c.says());
+                assertThat(lines).hasSize(1);
+                assertThat(Files.exists(daemon.socket)).isFalse();
+            }
+        }
+    }
 }
