@@ -58,6 +58,7 @@ import java.util.concurrent.Executors;
 public final class DaemonServer implements AutoCloseable {
     /** The largest request body: 64 specs of a few paths each fit many times over. */
     static final int MAX_BODY = 256 << 10;
+    private static final int STOP_WAIT_SECONDS = 5;
     private static final AttributeKey<Peer> PEER = AttributeKey.valueOf("peer");
     private static final AttributeKey<CompletableFuture<?>> LAST = AttributeKey.valueOf("last");
 
@@ -66,11 +67,13 @@ public final class DaemonServer implements AutoCloseable {
             Thread.ofPlatform().name("request-", 0).daemon().factory());
     private final Map<Integer, AtomicInteger> connections = new ConcurrentHashMap<>();
     private final Api api;
+    private final DaemonMetrics metrics;
     private final Channel channel;
     private final Path socket;
 
-    private DaemonServer(Api api, Path socket, Integer inheritedFd) throws IOException {
+    private DaemonServer(Api api, Path socket, Integer inheritedFd, DaemonMetrics metrics) throws IOException {
         this.api = api;
+        this.metrics = metrics;
         this.socket = socket;
         ServerBootstrap b = new ServerBootstrap().group(group).childHandler(new ChannelInitializer<EpollDomainSocketChannel>() {
             @Override
@@ -104,12 +107,12 @@ public final class DaemonServer implements AutoCloseable {
 
     /** Listens on {@code socket}, replacing a stale socket file but never a live daemon's. */
     public static DaemonServer listen(Api api, Path socket) throws IOException {
-        return new DaemonServer(api, socket, null);
+        return new DaemonServer(api, socket, null, new DaemonMetrics());
     }
 
-    /** Serves on a socket systemd passed (socket activation). */
-    public static DaemonServer inherit(Api api, int fd) throws IOException {
-        return new DaemonServer(api, null, fd);
+    /** Listens on {@code socket} (or, when it is null, serves on the socket systemd passed as {@code fd}), counting requests. */
+    public static DaemonServer start(Api api, Path socket, Integer fd, DaemonMetrics metrics) throws IOException {
+        return new DaemonServer(api, fd != null ? null : socket, fd, metrics);
     }
 
     /** Closes a connection whose request has not arrived whole within the timeout from its first byte. */
@@ -223,6 +226,7 @@ public final class DaemonServer implements AutoCloseable {
                     QueryStringDecoder q = new QueryStringDecoder(uri);
                     r = api.handle(peer, method, q.path(), q.parameters(), body);
                 }
+                metrics.request(bad ? null : new QueryStringDecoder(uri).path(), r.status());
                 FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                         HttpResponseStatus.valueOf(r.status()), Unpooled.copiedBuffer(r.json(), StandardCharsets.UTF_8));
                 resp.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
@@ -248,6 +252,16 @@ public final class DaemonServer implements AutoCloseable {
         if (channel != null) channel.close().syncUninterruptibly();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdown();
+        try {
+            // Requests under way get a moment to finish and write their change; one stuck on a user's
+            // filesystem is left to the reconcile on the next start.
+            if (!workers.awaitTermination(STOP_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                System.getLogger("mountkeeper.daemon").log(System.Logger.Level.WARNING,
+                        "Stopping with requests still under way after " + STOP_WAIT_SECONDS + " s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         if (socket != null) {
             try {
                 Files.deleteIfExists(socket);

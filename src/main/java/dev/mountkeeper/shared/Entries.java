@@ -1,6 +1,10 @@
 package dev.mountkeeper.shared;
 
+import dev.mountkeeper.mount.KernelFeatures;
+import dev.mountkeeper.mount.MountTable;
 import dev.mountkeeper.mount.SpecPaths;
+import dev.mountkeeper.shared.proto.Holder;
+import dev.mountkeeper.shared.proto.Outcome;
 import dev.mountkeeper.shared.proto.TargetState.Phase;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -80,5 +84,15 @@ final class Entries implements Iterable<Entry> {
 
     int mountsOf(int uid) {
         return (int) list.stream().filter(e -> involves(e, uid)).count();
+    }
+
+    /** The answer to a request: its actions, the holder if any, and how the kernel shows each target now. */
+    static Outcome outcome(KernelFeatures features, Holder holder, List<Entry> targets, List<String> actions)
+            throws ApiException {
+        MountTable.Tree table = MountTable.Tree.of(Recovery.table(features));
+        Outcome.Builder b = Outcome.newBuilder().addAllActions(actions);
+        if (holder != null) b.setHolder(holder);
+        for (Entry e : targets) b.addTargets(e.status(table));
+        return b.build();
     }
 }

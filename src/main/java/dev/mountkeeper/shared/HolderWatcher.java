@@ -17,7 +17,11 @@ import java.util.function.Consumer;
  */
 final class HolderWatcher implements AutoCloseable {
     /** A holder as the watcher knows it: pid plus start time. */
-    record Key(long pid, long startTime) {}
+    record Key(long pid, long startTime) {
+        static Key of(dev.mountkeeper.shared.proto.Holder h) {
+            return new Key(h.getPid(), h.getStartTime());
+        }
+    }
 
     private final Consumer<Key> onDeath;
     private final ProcessSyscalls.Pipe wake;

@@ -52,7 +52,8 @@ public final class MountManager implements AutoCloseable {
     private final KernelFeatures features;
     private final Mounter mounter;
     private final LazyStaging staging;
-    private final Policy policy;
+    private final PolicyFile policy;
+    private final DaemonMetrics metrics;
     private final StateStore store;
     private final HolderWatcher watcher;
     private final Unmounts unmounts;
@@ -64,27 +65,35 @@ public final class MountManager implements AutoCloseable {
     private long generation, nextOrder = 1;
     private boolean mountedSincePersist;
 
-    private MountManager(KernelFeatures features, Policy policy, Path stateDir, Faults faults) throws IOException {
+    private MountManager(KernelFeatures features, PolicyFile policy, Path stateDir, Faults faults, DaemonMetrics metrics)
+            throws IOException {
         this.features = features;
+        this.metrics = metrics;
         this.staging = new LazyStaging(stateDir.resolve("staging"), features);
         this.mounter = new Mounter(features, false, UnmountPolicy.DEFAULT).withStager(staging).withProcParams(HostProc.params());
         this.policy = policy;
-        this.store = new StateStore(stateDir);
+        this.store = new StateStore(stateDir, metrics);
         this.faults = faults;
         this.watcher = new HolderWatcher(this::holderDied);
-        this.unmounts = new Unmounts(features, this::retryUnmounts);
+        this.unmounts = new Unmounts(features, this::retryUnmounts, metrics);
         this.reaper = new Reaper(this::unmountInLane, this::committed);
     }
 
     /** Loads the state in {@code stateDir}, reconciles it with the kernel, and starts watching holders. */
     public static MountManager start(KernelFeatures features, Policy policy, Path stateDir, Faults faults)
             throws IOException {
-        MountManager m = new MountManager(features, policy, stateDir, faults);
+        return start(features, PolicyFile.fixed(policy), stateDir, faults, new DaemonMetrics());
+    }
+
+    /** As above, with a policy that SIGHUP may reload and the metrics to count into. */
+    public static MountManager start(KernelFeatures features, PolicyFile policy, Path stateDir, Faults faults,
+                                     DaemonMetrics metrics) throws IOException {
+        MountManager m = new MountManager(features, policy, stateDir, faults, metrics);
         java.util.Collection<CompletableFuture<String>> reclaimed;
         m.lock.lock();
         try {
             Set<String> sweeps = new LinkedHashSet<>();
-            new Recovery(m.features, m.policy).recover(m.store.load(), m.entries.list(), sweeps, m::restored);
+            new Recovery(m.features, m.policy.current()).recover(m.store.load(), m.entries.list(), sweeps, m::restored);
             m.sweepsDone.restore(List.copyOf(sweeps));
             m.nextOrder = m.entries.stream().mapToLong(e -> e.order).max().orElse(0) + 1;
             for (Entry e : m.entries) e.holders.keySet().forEach(m.watcher::watch);
@@ -112,7 +121,7 @@ public final class MountManager implements AutoCloseable {
     }
 
     public Limits limits() {
-        return policy.limits();
+        return policy.current().limits();
     }
 
     private void restored(long generation) {
@@ -120,14 +129,15 @@ public final class MountManager implements AutoCloseable {
     }
 
     public Outcome acquire(Peer peer, AcquireRequest req) throws ApiException {
+        Policy policy = this.policy.current(); // one policy for the whole request, whatever SIGHUP does meanwhile
         policy.limits().checkSpecs(peer, req.getSpecsCount());
         String context = Checks.context(req.getContext());
         Holder holder = Checks.holder(peer, req.getHolder());
         List<Targets.Planned> plan = Targets.plan(peer, req.getSpecsList(), policy, features, true);
-        HolderWatcher.Key key = key(holder);
+        HolderWatcher.Key key = HolderWatcher.Key.of(holder);
         List<String> actions = new ArrayList<>();
         Reservation r;
-        while ((r = reserve(peer, context, plan, key, holder, actions)).waitFor() != null) {
+        while ((r = reserve(policy, peer, context, plan, key, holder, actions)).waitFor() != null) {
             r.waitFor().exceptionally(t -> null).join(); // another request is mounting or unmounting one of these
         }
         if (r.fresh().isEmpty()) return finish(context, holder, key, r, List.of(), actions);
@@ -171,7 +181,7 @@ public final class MountManager implements AutoCloseable {
     private record Reservation(List<Entry> fresh, List<Entry> held, Map<Entry, Targets.Planned> adopting,
                                List<Entry> touched, CompletableFuture<Void> done, CompletableFuture<?> waitFor) {}
 
-    private Reservation reserve(Peer peer, String context, List<Targets.Planned> plan, HolderWatcher.Key key,
+    private Reservation reserve(Policy policy, Peer peer, String context, List<Targets.Planned> plan, HolderWatcher.Key key,
                                 Holder holder, List<String> actions) throws ApiException {
         lock.lock();
         try {
@@ -250,7 +260,7 @@ public final class MountManager implements AutoCloseable {
             persist();
             watcher.watch(key); // a second watch of one holder is dropped by the watcher
             faults.at("acquired");
-            return outcome(holder, r.touched(), actions);
+            return Entries.outcome(features, holder, r.touched(), actions);
         } finally {
             lock.unlock();
             r.done().complete(null);
@@ -297,13 +307,14 @@ public final class MountManager implements AutoCloseable {
     }
 
     public Outcome release(Peer peer, ReleaseRequest req) throws ApiException {
+        Policy policy = this.policy.current();
         policy.limits().checkSpecs(peer, req.getSpecsCount());
         String context = Checks.context(req.getContext());
         Holder holder = Checks.holder(peer, req.getHolder());
         if (req.getAll() == (req.getSpecsCount() > 0)) throw badRequest("Give either specs or \"all\", not both or neither");
         Set<String> targets = new LinkedHashSet<>();
         for (String s : req.getSpecsList()) targets.add(Targets.plan(peer, s, policy, features, false).target());
-        HolderWatcher.Key key = key(holder);
+        HolderWatcher.Key key = HolderWatcher.Key.of(holder);
         List<String> actions = new ArrayList<>();
         List<Entry> released = new ArrayList<>();
         List<CompletableFuture<String>> mine = new ArrayList<>();
@@ -335,6 +346,7 @@ public final class MountManager implements AutoCloseable {
     }
 
     public Outcome sweep(Peer peer, SweepRequest req) throws ApiException {
+        Policy policy = this.policy.current();
         boolean byContext = !req.getContext().isEmpty();
         if (byContext == !req.getUnder().isEmpty()) throw badRequest("Give either a context or a path to sweep under");
         String context = byContext ? Checks.context(req.getContext()) : null;
@@ -371,7 +383,7 @@ public final class MountManager implements AutoCloseable {
             if (req.getReportOnly()) {
                 for (Entry e : selected) actions.add("would unmount " + e.target() + " (" + e.holders.size() + " holders)");
                 for (MountEntry m : untracked) actions.add("would unmount untracked " + m.mountPoint() + " (" + m.fsType() + ")");
-                return outcome(null, selected, actions);
+                return Entries.outcome(features, null, selected, actions);
             }
             Set<HolderWatcher.Key> dropped = new HashSet<>();
             for (Entry e : selected) {
@@ -422,6 +434,7 @@ public final class MountManager implements AutoCloseable {
             int n = 0;
             for (Entry e : entries) if (e.holders.remove(key) != null) n++;
             if (n == 0) return;
+            metrics.holderReclaimed();
             LOG.log(System.Logger.Level.INFO, "Holder pid " + key.pid() + " ended: released " + n + " references");
             List<Entry> doomed = entries.doom();
             persist();
@@ -461,7 +474,7 @@ public final class MountManager implements AutoCloseable {
     private Unmounts.Result unmountInLane(Entry e) {
         faults.at("unmounting");
         try {
-            return unmounts.release(e, policy.lazyUnmount(e.context));
+            return unmounts.release(e, policy.current().lazyUnmount(e.context));
         } catch (RuntimeException bug) {
             LOG.log(System.Logger.Level.ERROR, "Failed to unmount " + e.target(), bug);
             return new Unmounts.Result(false, "failed to unmount " + e.target() + ": " + bug + "; retrying");
@@ -512,25 +525,13 @@ public final class MountManager implements AutoCloseable {
         }
     }
 
-    private static HolderWatcher.Key key(Holder h) {
-        return new HolderWatcher.Key(h.getPid(), h.getStartTime());
-    }
-
     private Outcome answer(Holder holder, List<Entry> targets, List<String> actions) throws ApiException {
         lock.lock();
         try {
-            return outcome(holder, targets, actions);
+            return Entries.outcome(features, holder, targets, actions);
         } finally {
             lock.unlock();
         }
-    }
-
-    private Outcome outcome(Holder holder, List<Entry> targets, List<String> actions) throws ApiException {
-        MountTable.Tree table = MountTable.Tree.of(Recovery.table(features));
-        Outcome.Builder b = Outcome.newBuilder().addAllActions(actions);
-        if (holder != null) b.setHolder(holder);
-        for (Entry e : targets) b.addTargets(e.status(table));
-        return b.build();
     }
 
     @Override

@@ -25,6 +25,7 @@ final class StateStore {
     private static final int HEADER = 16;
 
     private final Path dir;
+    private final DaemonMetrics metrics;
 
     /**
      * What loading found: the newest valid state (null if none); slots cut short by a crash while
@@ -37,8 +38,9 @@ final class StateStore {
         TornException(String m) { super(m); }
     }
 
-    StateStore(Path dir) throws IOException {
+    StateStore(Path dir, DaemonMetrics metrics) throws IOException {
         this.dir = dir;
+        this.metrics = metrics;
         Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
     }
 
@@ -109,6 +111,7 @@ final class StateStore {
 
     /** Writes {@code s}, or only its first half when {@code torn} (fault injection). */
     void write(State s, boolean torn) throws IOException {
+        long start = System.nanoTime();
         Path p = slot((int) (s.getGeneration() % 2));
         boolean created = !Files.exists(p);
         try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
@@ -123,5 +126,6 @@ final class StateStore {
                 d.force(true);
             }
         }
+        metrics.stateWritten(s, System.nanoTime() - start);
     }
 }

@@ -36,12 +36,14 @@ final class Unmounts implements AutoCloseable {
     private final KernelFeatures features;
     private final Unmounter unmounter;
     private final Runnable retry;
+    private final DaemonMetrics metrics;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("unmount-retry").daemon().unstarted(r));
     private ScheduledFuture<?> pending;
 
-    Unmounts(KernelFeatures features, Runnable retry) {
+    Unmounts(KernelFeatures features, Runnable retry, DaemonMetrics metrics) {
         this.features = features;
+        this.metrics = metrics;
         this.unmounter = new Unmounter(features, UnmountPolicy.DEFAULT);
         this.retry = retry;
     }
@@ -136,6 +138,7 @@ final class Unmounts implements AutoCloseable {
 
     /** Tries the unmounts again after {@code e}'s backoff. */
     void retry(Entry e) {
+        metrics.unmountRetried();
         schedule(backoff(e.attempts));
     }
 

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 public final class DaemonProcess implements AutoCloseable {
     public final Path dir, socket, state, log;
     private final Path policy;
+    private final List<String> extra = new ArrayList<>();
     private Process process;
 
     public DaemonProcess(Path dir, String policyJson) throws IOException {
@@ -35,7 +36,43 @@ public final class DaemonProcess implements AutoCloseable {
                 "-cp", System.getProperty("java.class.path"), "dev.mountkeeper.cli.Main", "daemon",
                 "--socket", socket.toString(), "--state", state.toString()));
         if (policy != null) a.addAll(List.of("--policy", policy.toString()));
+        a.addAll(extra);
         return a;
+    }
+
+    /** More options for the daemon's command line, from the next start on. */
+    public DaemonProcess with(String... args) {
+        extra.addAll(List.of(args));
+        return this;
+    }
+
+    /** The policy file given with --policy (rewrite it, then {@link #signal} HUP). */
+    public Path policyFile() {
+        return policy;
+    }
+
+    /** Sends {@code signal} (a number, e.g. 1 for SIGHUP) to the daemon. */
+    public void signal(int signal) throws IOException {
+        dev.mountkeeper.linux.ProcessSyscalls.kill(Math.toIntExact(process.pid()), signal);
+    }
+
+    /** Waits until the daemon has ended by itself; its exit code. */
+    public int awaitExit() throws InterruptedException {
+        awaitDeath();
+        return process.exitValue();
+    }
+
+    /** Waits until the log has {@code times} lines containing {@code text}; those lines. */
+    public List<String> awaitLogLines(String text, int times) throws Exception {
+        List<String> found = List.of();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            found = logText().lines().filter(l -> l.contains(text)).toList();
+            if (found.size() >= times) return found;
+            Thread.sleep(10);
+        }
+        throw new AssertionError("timed out waiting for " + times + " log lines with \"" + text + "\"; found " + found
+                + " in:\n" + logText());
     }
 
     public DaemonProcess start() throws Exception {
@@ -43,11 +80,17 @@ public final class DaemonProcess implements AutoCloseable {
     }
 
     public DaemonProcess start(Map<String, String> env) throws Exception {
+        launch(env);
+        call("GET", "/v1/version", null); // waits until it answers
+        return this;
+    }
+
+    /** Starts the process without waiting for it to answer. */
+    public DaemonProcess launch(Map<String, String> env) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(argv()).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().putAll(env);
         process = pb.start();
-        call("GET", "/v1/version", null); // waits until it answers
         return this;
     }
 
