@@ -86,7 +86,7 @@ public final class SandboxRunner {
             this.thread = thread;
         }
 
-        /** Kills the command and everything it started; the result then says timedOut. */
+        /** Kills the command and everything it started; the result then says cancelled. */
         public void cancel() {
             session.cancel();
             synchronized (wake) { // never write to the number after the run closed it

@@ -280,23 +280,23 @@ final class Session {
     private RunResult await(int child, Init init, long started) throws IOException {
         Duration timeout = sandbox.timeout();
         long deadline = timeout == null ? Long.MAX_VALUE : started + timeout.toNanos();
-        boolean killed = false;
+        boolean timedOut = false;
         try (Fd pidfd = ProcessSyscalls.pidfdOpen(child)) {
             while (!cancelled) {
                 Duration left = timeout == null ? null : Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
                 int ready = ProcessSyscalls.pollReadable(left, pidfd, wake.read());
                 if (ready == 0) break;
                 if (ready == -1 && System.nanoTime() >= deadline) {
-                    killed = true;
+                    timedOut = true;
                     break;
                 }
             }
         }
-        if (cancelled) killed = true;
-        if (killed) init.killAll();
+        boolean wasCancelled = cancelled && !timedOut;
+        if (timedOut || wasCancelled) init.killAll();
         Exit exit = ProcessSyscalls.wait4(child);
         init.close(); // the daemons it left behind die here, before the namespace and its mounts go
-        return new RunResult(exit.exitCode(), exit.signal(), killed, exit.usage(), Duration.ofNanos(System.nanoTime() - started));
+        return new RunResult(exit.exitCode(), exit.signal(), timedOut, wasCancelled, exit.usage(), Duration.ofNanos(System.nanoTime() - started));
     }
 
     /** Bind sources, opened on the host before the sandbox's root covers anything, handed out in order. */

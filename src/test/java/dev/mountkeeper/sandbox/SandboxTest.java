@@ -37,6 +37,7 @@ class SandboxTest {
         assertThat(killed.signal()).isEqualTo(15);
         assertThat(killed.shellStatus()).isEqualTo(143);
         assertThat(killed.timedOut()).isFalse();
+        assertThat(killed.cancelled()).isFalse();
     }
 
     @Test
@@ -155,7 +156,8 @@ class SandboxTest {
             if (how.equals("cancel")) ex.cancel(); // also when the check failed: no sandbox outlives its test
             r = ex.waitFor();
         }
-        assertThat(r.timedOut()).isTrue();
+        assertThat(r.timedOut()).isEqualTo(how.equals("timeout"));
+        assertThat(r.cancelled()).isEqualTo(how.equals("cancel"));
         assertThat(r.signal()).isEqualTo(9);
         assertThat(Sandboxes.processesWith(marker)).isEmpty();
     }
