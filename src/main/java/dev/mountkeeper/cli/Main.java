@@ -1,5 +1,8 @@
 package dev.mountkeeper.cli;
 
+import dev.mountkeeper.linux.Errno;
+import dev.mountkeeper.linux.ErrnoException;
+import dev.mountkeeper.linux.ProcessSyscalls;
 import dev.mountkeeper.mount.InvalidSpecException;
 import dev.mountkeeper.mount.MountException;
 import dev.mountkeeper.sandbox.SandboxException;
@@ -53,10 +56,27 @@ public final class Main {
     private static int handle(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
         PrintWriter err = cl.getErr();
         err.println("mountkeeper " + cl.getCommandName() + ": " + e.getMessage());
+        String hint = hint(e, cl.getCommandName());
+        if (hint != null) err.println("mountkeeper " + cl.getCommandName() + ": hint: " + hint);
         err.flush();
         if (e instanceof SandboxException s) return s.status();
         boolean badInput = e instanceof InvalidSpecException || e instanceof IllegalArgumentException
                 || (e instanceof MountException m && m.reason() == MountException.Reason.INVALID_INPUT);
         return badInput ? CommandLine.ExitCode.USAGE : CommandLine.ExitCode.SOFTWARE;
+    }
+
+    /** What to do about a failure the message alone does not explain to a newcomer, or null. */
+    static String hint(Throwable e, String command) {
+        boolean eperm = false;
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ErrnoException errno && errno.is(Errno.EPERM)) eperm = true;
+        }
+        if (!eperm || ProcessSyscalls.geteuid() == 0) return null;
+        return switch (command) {
+            case "mount", "umount" -> "mounting needs root (or CAP_SYS_ADMIN): run it with sudo; as any other user,"
+                    + " 'mountkeeper run' mounts inside a rootless sandbox";
+            case "bb-runner", "daemon" -> "this mounts for its callers, so it runs as root (or with CAP_SYS_ADMIN)";
+            default -> null;
+        };
     }
 }

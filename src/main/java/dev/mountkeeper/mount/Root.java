@@ -53,8 +53,9 @@ public final class Root implements AutoCloseable {
 
     /** {@code inRoot} (absolute, normalised) as a host path, for messages and the mount table. */
     public String hostPath(String inRoot) {
-        if (path.equals("/")) return inRoot;
-        return inRoot.equals("/") ? path : path + inRoot;
+        String rel = inRoot.startsWith("/") ? inRoot : "/" + inRoot;
+        if (path.equals("/")) return rel;
+        return rel.equals("/") ? path : path + rel;
     }
 
     /** The in-root path of a host path, or null when it is not inside this root. */

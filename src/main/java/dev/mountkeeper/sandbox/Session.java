@@ -314,6 +314,11 @@ final class Session {
                     addBeneath(rootPath, s.rootBeneath());
                     rootPath = rootPath + "/" + s.rootBeneath();
                 }
+                // Said at once, by name: not as a bind source, and before anything is made.
+                if (opened.get(rootPath).getFirst() instanceof ErrnoException e) {
+                    throw new MountException(e.is(Errno.ENOENT) || e.is(Errno.ENOTDIR) ? MountException.Reason.INVALID_INPUT
+                            : MountException.Reason.SYSTEM, "Failed to open the sandbox root " + Quote.string(rootPath), e);
+                }
             }
             for (Op op : s.ops()) {
                 if (op instanceof Op.Mount(MountSpec.Bind b)) add(b.source(), 0);

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mountkeeper.testing.Kernel;
 import dev.mountkeeper.testing.Privileged;
+import dev.mountkeeper.testing.Unprivileged;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -60,6 +63,41 @@ class CliTest {
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("Failed to open root \"/nonexistent/root\": openat2(AT_FDCWD, \"/nonexistent/root\"")
                 .contains("ENOENT (No such file or directory)");
+    }
+
+    @Test
+    @Privileged
+    void aSandboxRootThatDoesNotExistIsNamedAsTheRoot() {
+        Run r = run("run", "--root", "/nonexistent/root", "--", "/bin/true");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).startsWith("mountkeeper run: Failed to open the sandbox root \"/nonexistent/root\": openat2(")
+                .contains("ENOENT (No such file or directory)").doesNotContain("bind source");
+    }
+
+    /** Not root, mount and umount keep the syscall chain and say what to do. */
+    @Test
+    @Privileged
+    void mountingAsAnotherUserSaysWhatToDo(@TempDir Path tmp) throws Exception {
+        Path root = Files.createDirectories(tmp.resolve("root"));
+        Files.setPosixFilePermissions(root, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        Process p = new ProcessBuilder(Unprivileged.cli(tmp, "mount", "--root", root.toString(), "tmpfs::/x"))
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isEqualTo(1);
+        assertThat(out.lines().toList()).as(out).containsExactly(
+                "mountkeeper mount: Failed to mount \"tmpfs\" on \"" + root + "/x\": fsopen(\"tmpfs\", FSOPEN_CLOEXEC): EPERM (Operation not permitted)",
+                "mountkeeper mount: hint: mounting needs root (or CAP_SYS_ADMIN): run it with sudo; as any other user,"
+                        + " 'mountkeeper run' mounts inside a rootless sandbox");
+        assertThat(Kernel.mountsBelow(root.toString())).isEmpty();
+        assertThat(root.resolve("x")).doesNotExist(); // nothing half-made
+    }
+
+    @Test
+    @Privileged
+    void aRelativeDestIsNamedInsideItsRoot(@TempDir Path tmp) {
+        Run r = run("umount", "--root", tmp.toString(), "missing");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).startsWith("mountkeeper umount: Failed to unmount \"" + tmp + "/missing\": ");
     }
 
     @Test
