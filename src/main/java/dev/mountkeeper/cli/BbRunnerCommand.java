@@ -7,6 +7,7 @@ import dev.mountkeeper.mount.KernelFeatures;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -20,11 +21,14 @@ import picocli.CommandLine.Spec;
 final class BbRunnerCommand implements Callable<Integer> {
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
+    @Mixin Logging.Options logging;
+
     @Parameters(paramLabel = "CONFIG", description = "The configuration, a Jsonnet file, or - for standard input.")
     String config;
 
     @Override
     public Integer call() throws Exception {
+        logging.install("bb-runner");
         PrintWriter err = spec.commandLine().getErr();
         RunnerConfig c;
         RunnerServer server;
@@ -38,8 +42,7 @@ final class BbRunnerCommand implements Callable<Integer> {
         }
         RunnerServer.describe(c, new java.io.PrintStream(System.err, true));
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "mountkeeper-bb-runner-stop"));
-        err.println("mountkeeper bb-runner: serving on " + String.join(", ", server.endpoints()));
-        err.flush();
+        System.getLogger("mountkeeper.bb-runner").log(System.Logger.Level.INFO, "serving on " + String.join(", ", server.endpoints()));
         server.awaitTermination();
         return 0;
     }

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
@@ -38,13 +39,15 @@ final class DaemonCommand implements Callable<Integer> {
     @Option(names = "--policy", paramLabel = "FILE", description = "Who may mount what where (JSON); without it only root may.")
     Path policy;
 
+    @Mixin Logging.Options logging;
+
     @Option(names = "--metrics-listen", paramLabel = "ADDR",
             description = "Serve Prometheus metrics on GET /metrics at unix:PATH (root only) or HOST:PORT (off by default).")
     String metricsListen;
 
     @Override
     public Integer call() throws Exception {
-        System.setProperty("java.util.logging.SimpleFormatter.format", "mountkeeper daemon: %4$s: %5$s%6$s%n");
+        logging.install("daemon");
         Integer inherited = systemdSocket();
         if (inherited == null && socket == null) throw new IllegalArgumentException("--socket is required (or systemd socket activation)");
         if (metricsListen != null && !metricsListen.startsWith("unix:")) MetricsServer.inet(metricsListen); // a bad one fails before anything starts
@@ -67,9 +70,9 @@ final class DaemonCommand implements Callable<Integer> {
             manager.close();
             throw e;
         }
-        System.err.println("mountkeeper daemon: serving API " + Api.VERSION + " on "
+        LOG.log(System.Logger.Level.INFO, "serving API " + Api.VERSION + " on "
                 + (inherited != null ? "the socket systemd passed" : socket) + ", state in " + state);
-        if (metricsServer != null) System.err.println("mountkeeper daemon: serving metrics on " + metricsServer.endpoint());
+        if (metricsServer != null) LOG.log(System.Logger.Level.INFO, "serving metrics on " + metricsServer.endpoint());
         notifySystemd("READY=1");
         stopping.await();
         notifySystemd("STOPPING=1");
@@ -78,7 +81,7 @@ final class DaemonCommand implements Callable<Integer> {
         server.close();
         if (metricsServer != null) metricsServer.close();
         manager.close();
-        System.err.println("mountkeeper daemon: stopped; the mounts stay as they are, the state in " + state + " has them");
+        LOG.log(System.Logger.Level.INFO, "stopped; the mounts stay as they are, the state in " + state + " has them");
         return 0;
     }
 

@@ -52,7 +52,7 @@ class PolicyReloadTest {
                 List<String> lines = d.awaitLogLines("Kept the old policy", ++kept);
                 String line = lines.getLast();
                 System.out.println("bad policy: " + line);
-                assertThat(line).startsWith("mountkeeper daemon: WARNING: Kept the old policy: Invalid policy \"" + d.policyFile() + "\": ")
+                assertThat(line).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z mountkeeper daemon: WARNING: .*").contains("mountkeeper daemon: WARNING: Kept the old policy: Invalid policy \"" + d.policyFile() + "\": ")
                         .contains(x.says());
                 // Still the good one: 1001 may mount b.
                 assertThat(as(A, d.socket, "POST", "/v1/acquire", acquire("c", h.pid(), "tmpfs::" + b))).startsWith("200 ");
