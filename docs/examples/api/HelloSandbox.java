@@ -5,11 +5,11 @@ import java.time.Duration;
 
 /**
  * Compiles and runs a C program in a sandbox: the host's compiler read-only, a fresh /proc, /dev
- * and /tmp, nothing else of the host. Run it as root (or rootless, as any user) with the jar:
+ * and /tmp, nothing else of the host. Run it as root with the core's jar (it needs nothing else):
  *
  * <pre>
  * ./dev build
- * java --enable-native-access=ALL-UNNAMED -cp target/mountkeeper.jar docs/examples/api/HelloSandbox.java
+ * java --enable-native-access=ALL-UNNAMED -cp core/target/mountkeeper-core.jar docs/examples/api/HelloSandbox.java
  * </pre>
  */
 public class HelloSandbox {
