@@ -28,6 +28,7 @@ public final class Main {
         cl.setExecutionExceptionHandler(Main::handle);
         cl.setParameterExceptionHandler(Main::badUsage);
         VersionProvider.install(cl);
+        HelpFormat.install(cl);
         // run: everything from the command name on belongs to the command; options may repeat, in order.
         cl.getSubcommands().get("run").setStopAtPositional(true).setOverwrittenOptionsAllowed(true);
         return cl;

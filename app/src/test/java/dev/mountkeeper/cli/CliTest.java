@@ -33,6 +33,20 @@ class CliTest {
         assertThat(run().err()).contains("Missing required subcommand");
     }
 
+    /** Options read as bubblewrap's do: the parameter once, after a space; whole paragraphs. */
+    @Test
+    void usageTextReadsLikeBubblewrapsAndParsingStillTakesEquals() {
+        String help = run("run", "--help").out();
+        assertThat(help).contains("Usage: mountkeeper run [OPTIONS] COMMAND...")
+                .containsPattern("\\n {6}--bind SRC DEST +Bind SRC").containsPattern("\\n {6}--proc DEST +A fresh procfs")
+                .doesNotContain("SRC DEST SRC DEST").doesNotContain("--bind=");
+        assertThat(help).contains("in a root assembled\nfrom the options"); // a paragraph, wrapped where the width says
+        assertThat(HelpFormat.paragraphs(new String[] {"one", "two.", "", "three", " - four"}))
+                .containsExactly("one two.", "", "three", "- four");
+        Run r = run("umount", "--root=/nonexistent/root", "x");
+        assertThat(r.err()).contains("Failed to open root \"/nonexistent/root\"");
+    }
+
     /** A bad value is one line naming it and the reason, then where help is: no reflection, no usage dump. */
     @Test
     void aBadValueIsOneLineAndAPointerToHelp() {

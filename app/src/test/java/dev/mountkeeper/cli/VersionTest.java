@@ -11,11 +11,11 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Every --version and the daemon's /v1/version say the version in pom.xml, the one place it is written. */
+/** Every --version and the daemon's /v1/version say the version in the root pom.xml, the one place it is written (the modules inherit it). */
 class VersionTest {
     static String pomVersion() throws Exception {
         String pom = Files.readString(Path.of("pom.xml"));
-        Matcher m = Pattern.compile("<artifactId>mountkeeper</artifactId>\\s*<version>([^<]+)</version>").matcher(pom);
+        Matcher m = Pattern.compile("<artifactId>mountkeeper-parent</artifactId>\\s*<version>([^<]+)</version>").matcher(pom);
         assertThat(m.find()).as("the project's version in pom.xml").isTrue();
         return m.group(1);
     }
