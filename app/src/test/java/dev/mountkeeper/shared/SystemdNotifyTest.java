@@ -52,7 +52,7 @@ class SystemdNotifyTest {
                 exit = d.awaitExit();
                 assertThat(exit).as(d.logText()).isZero();
             }
-            assertThat(d.logText()).contains("mountkeeper daemon: stopped;").doesNotContain("Exception");
+            assertThat(d.logText()).contains("mountkeeper daemon: INFO: stopped;").doesNotContain("Exception");
             assertThat(mountsUnder(dir.resolve("root"))).as("SIGTERM leaves the mounts").containsExactly(a.toString());
 
             // A path this time; the next daemon has the holder's reference from the state on disk.
