@@ -196,6 +196,10 @@ final class LocalRunner implements Runner {
      */
     @Override
     public void checkReadiness(CheckReadinessRequest request) throws StatusException {
+        checkPath(buildDirectory, request);
+    }
+
+    static void checkPath(BuildDirectory buildDirectory, CheckReadinessRequest request) throws StatusException {
         String failed = "Failed to check existence of path " + Quote.string(request.getPath()) + " in build directory: ";
         try {
             String path = BuildDirectory.relative("path", request.getPath());

@@ -33,6 +33,15 @@ import java.util.concurrent.TimeUnit;
  * grpc.health.v1, and Prometheus metrics on the diagnostics HTTP servers.
  */
 public final class RunnerServer implements AutoCloseable {
+    // grpc-java sets SO_KEEPALIVE on every accepted channel, and Netty warns once per connection
+    // that a UNIX socket has no such option: a line per worker connection that says nothing.
+    // Held here so that the level stays set (JUL keeps loggers weakly).
+    private static final java.util.logging.Logger BOOTSTRAP_LOG =
+            java.util.logging.Logger.getLogger("io.netty.bootstrap.ServerBootstrap");
+
+    static {
+        BOOTSTRAP_LOG.setLevel(java.util.logging.Level.SEVERE);
+    }
     private final List<Server> servers = new ArrayList<>();
     private final List<HTTPServer> metricsServers = new ArrayList<>();
     private final HealthStatusManager health = new HealthStatusManager();
