@@ -54,6 +54,8 @@ public final class RunnerServer implements AutoCloseable {
         ApplicationConfiguration c = config.proto();
         buildDirectory = Runners.buildDirectory(config);
         graceful = c.getGrpcServersList().stream().anyMatch(ServerConfiguration::getStopGracefully);
+        // global.set_umask, as bb-storage's global configuration applies it: process-wide, so actions inherit it.
+        if (c.getGlobal().hasSetUmask()) dev.mountkeeper.linux.ProcessSyscalls.umask(c.getGlobal().getSetUmask().getUmask());
         Runner runner = Runners.fromConfig(config, buildDirectory, features, new MetricsRunner.Metrics(registry));
         RunnerService service = new RunnerService(runner);
         try {
@@ -100,7 +102,8 @@ public final class RunnerServer implements AutoCloseable {
         NettyServerBuilder b = NettyServerBuilder.forAddress(address)
                 .channelType(unix ? EpollServerDomainSocketChannel.class : EpollServerSocketChannel.class)
                 .bossEventLoopGroup(boss).workerEventLoopGroup(workers)
-                .addService(service).addService(health.getHealthService());
+                .addService(service).addService(health.getHealthService())
+                .intercept(new Authentication(s.getAuthenticationPolicy()));
         if (s.getMaximumReceivedMessageSizeBytes() > 0) b.maxInboundMessageSize((int) s.getMaximumReceivedMessageSizeBytes());
         if (s.getInitialConnWindowSizeBytes() > 0) b.flowControlWindow(s.getInitialConnWindowSizeBytes());
         if (s.hasKeepaliveEnforcementPolicy()) {

@@ -409,6 +409,21 @@ class BbRunnerTest {
     }
 
     @Test
+    void aDenyPolicyAnswersUnauthenticatedWithItsMessage() throws Exception {
+        Path build = Files.createDirectories(dir.resolve("deny/build"));
+        Path socket = dir.resolve("deny/runner");
+        try (RunnerServer denied = RunnerServer.start(RunnerConfig.parse("deny", "{\"buildDirectoryPath\": \"" + build
+                + "\", \"grpcServers\": [{\"listenPaths\": [\"" + socket + "\"], \"authenticationPolicy\": {\"any\":"
+                + " {\"policies\": [{\"deny\": \"workers only\"}]}}}]}"), KernelFeatures.current());
+             RunnerClient client = new RunnerClient(socket)) {
+            StatusRuntimeException e = org.assertj.core.api.Assertions.catchThrowableOfType(StatusRuntimeException.class,
+                    () -> client.blocking().checkReadiness(CheckReadinessRequest.newBuilder().setPath("").build()));
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+            assertThat(e.getStatus().getDescription()).isEqualTo("workers only");
+        }
+    }
+
+    @Test
     void servesOverTcpToo() throws Exception {
         int port;
         try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
