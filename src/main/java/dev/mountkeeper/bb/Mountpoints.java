@@ -39,8 +39,9 @@ final class Mountpoints implements AutoCloseable {
                     case MountSpec.Filesystem f -> m.need(f.dest(), true);
                     case MountSpec.Dev d -> m.need(d.dest(), true);
                     case MountSpec.Provided p -> m.need(p.dest(), true);
-                    case MountSpec.Dir d -> {} // made by the sandbox
-                    case MountSpec.Symlink l -> {}
+                    // Made by the sandbox itself: only removed after, if they were not there before.
+                    case MountSpec.Dir d -> m.removeAfter(d.dest(), true);
+                    case MountSpec.Symlink l -> m.removeAfter(l.dest(), false);
                 }
             }
             for (String d : dirs) m.need(d, true);
@@ -48,6 +49,16 @@ final class Mountpoints implements AutoCloseable {
         } catch (ErrnoException | RuntimeException e) {
             m.close();
             throw e;
+        }
+    }
+
+    private void removeAfter(String dest, boolean directory) throws ErrnoException {
+        String path = dest.replaceAll("^/+", "");
+        try {
+            statx(root.get(), path, AT_SYMLINK_NOFOLLOW, STATX_TYPE);
+        } catch (ErrnoException e) {
+            if (!e.is(Errno.ENOENT)) throw e;
+            made.add(new Made(path, directory));
         }
     }
 
@@ -82,6 +93,7 @@ final class Mountpoints implements AutoCloseable {
             try {
                 unlinkat(root.get(), m.path(), m.directory() ? AT_REMOVEDIR : 0);
             } catch (ErrnoException e) {
+                if (e.is(Errno.ENOENT)) continue; // the sandbox never made it
                 System.err.println("mountkeeper bb-runner: could not remove the mountpoint it made: " + e.getMessage());
             }
         }

@@ -73,6 +73,17 @@ class BbRunnerMountpointsTest {
     }
 
     @Test
+    void symlinkSpecsGoWithTheAction() throws Exception {
+        farm = new BuildFarm(dir, "\"chrootIntoInputRoot\": true, \"inputRootMountSpecs\": [\"ro-bind:/usr:/usr\","
+                + " \"symlink:usr/bin:/bin\", \"symlink:usr/lib:/lib\", \"symlink:usr/lib64:/lib64\"]");
+        String a = farm.newAction();
+        Path root = farm.buildDirectory.resolve(a + "/root");
+        RunResponse r = farm.client.blocking().run(farm.request(a, "true").build());
+        assertThat(r.getExitCode()).as(farm.stderr(a)).isZero();
+        assertThat(listing(root)).containsExactly("/");
+    }
+
+    @Test
     void aFailingActionLeavesNothingEither() throws Exception {
         farm = new BuildFarm(dir, "\"chrootIntoInputRoot\": true, \"setTmpdirEnvironmentVariable\": true, "
                 + BbRunnerTest.PROC_AND_SYS + ", \"inputRootMountSpecs\": [" + SYSTEM + "]");
