@@ -44,6 +44,7 @@ public final class RunnerServer implements AutoCloseable {
     }
     private final List<Server> servers = new ArrayList<>();
     private final List<HTTPServer> metricsServers = new ArrayList<>();
+    private final GrpcMetrics grpcMetrics;
     private final HealthStatusManager health = new HealthStatusManager();
     private final EventLoopGroup boss = new EpollEventLoopGroup(1), workers = new EpollEventLoopGroup(2);
     private final BuildDirectory buildDirectory;
@@ -58,6 +59,7 @@ public final class RunnerServer implements AutoCloseable {
         if (c.getGlobal().hasSetUmask()) dev.mountkeeper.linux.ProcessSyscalls.umask(c.getGlobal().getSetUmask().getUmask());
         Runner runner = Runners.fromConfig(config, buildDirectory, features, new MetricsRunner.Metrics(registry));
         RunnerService service = new RunnerService(runner);
+        grpcMetrics = new GrpcMetrics(registry);
         try {
             for (ServerConfiguration s : c.getGrpcServersList()) {
                 for (String path : s.getListenPathsList()) {
@@ -72,14 +74,13 @@ public final class RunnerServer implements AutoCloseable {
                 if (!s.getHealthCheckService().isEmpty()) health.setStatus(s.getHealthCheckService(), ServingStatus.SERVING);
             }
             DiagnosticsHTTPServerConfiguration d = c.getGlobal().getDiagnosticsHttpServer();
-            if (d.getEnablePrometheus()) {
-                for (Configuration h : d.getHttpServersList()) {
-                    for (String address : h.getListenAddressesList()) {
-                        InetSocketAddress a = inet("diagnostics_http_server.listen_addresses", address);
-                        metricsServers.add(HTTPServer.builder().inetAddress(a.getAddress()).port(a.getPort())
-                                .registry(registry).buildAndStart());
-                        endpoints.add("http://" + address + "/metrics");
-                    }
+            // As bb-storage's diagnostics server: /-/healthy always, the metrics only with enable_prometheus.
+            for (Configuration h : d.getHttpServersList()) {
+                for (String address : h.getListenAddressesList()) {
+                    InetSocketAddress a = inet("diagnostics_http_server.listen_addresses", address);
+                    metricsServers.add(HTTPServer.builder().inetAddress(a.getAddress()).port(a.getPort())
+                            .registry(d.getEnablePrometheus() ? registry : new PrometheusRegistry()).buildAndStart());
+                    endpoints.add("http://" + address + (d.getEnablePrometheus() ? "/metrics" : "/-/healthy"));
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -103,7 +104,7 @@ public final class RunnerServer implements AutoCloseable {
                 .channelType(unix ? EpollServerDomainSocketChannel.class : EpollServerSocketChannel.class)
                 .bossEventLoopGroup(boss).workerEventLoopGroup(workers)
                 .addService(service).addService(health.getHealthService())
-                .intercept(new Authentication(s.getAuthenticationPolicy()));
+                .intercept(new Authentication(s.getAuthenticationPolicy())).intercept(grpcMetrics);
         if (s.getMaximumReceivedMessageSizeBytes() > 0) b.maxInboundMessageSize((int) s.getMaximumReceivedMessageSizeBytes());
         if (s.getInitialConnWindowSizeBytes() > 0) b.flowControlWindow(s.getInitialConnWindowSizeBytes());
         if (s.hasKeepaliveEnforcementPolicy()) {
