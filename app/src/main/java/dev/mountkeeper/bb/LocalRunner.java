@@ -77,15 +77,36 @@ final class LocalRunner implements Runner {
         if (options.chroot() && inputRoot.isEmpty()) {
             throw BuildDirectory.invalid("the input root directory is the build directory itself");
         }
-        buildDirectory.directory("input root directory", inputRoot).close();
         if (tmp != null) buildDirectory.directory("temporary directory", tmp).close();
         String stdoutPath = BuildDirectory.relative("stdout path", request.getStdoutPath());
         String stderrPath = BuildDirectory.relative("stderr path", request.getStderrPath());
-        try (Fd stdout = buildDirectory.createOutput("stdout path", stdoutPath);
-             Fd stderr = buildDirectory.createOutput("stderr path", stderrPath)) {
+        try (Fd root = buildDirectory.directory("input root directory", inputRoot);
+             Fd stdout = buildDirectory.createOutput("stdout path", stdoutPath);
+             Fd stderr = buildDirectory.createOutput("stderr path", stderrPath);
+             Mountpoints made = mountpoints(root, tmp)) {
             Sandbox sandbox = sandbox(request, inputRoot, workingDirectory, tmp, stdout, stderr);
             return execute(sandbox);
         }
+    }
+
+    /** What the mounts lack in the input root, made for this action only (unless create_mountpoints keeps them). */
+    private Mountpoints mountpoints(Fd root, String tmp) throws StatusException {
+        try {
+            if (options.createMountpoints()) return Mountpoints.make(root, List.of(), List.of());
+            return Mountpoints.make(root, options.mounts(), tmp != null && options.chroot() ? chrootTmpdirs() : List.of());
+        } catch (dev.mountkeeper.linux.ErrnoException e) {
+            throw Status.INTERNAL.withDescription("Failed to make a mountpoint in the input root: " + e.getMessage())
+                    .asException();
+        }
+    }
+
+    /** Where a chrooted action sees its temporary directory: symlink_temporary_directories, and /tmp for TMPDIR. */
+    private List<String> chrootTmpdirs() {
+        List<String> tmpdirs = options.tmpdirMounts();
+        if (options.setTmpdir() && !tmpdirs.contains("/tmp")) {
+            tmpdirs = java.util.stream.Stream.concat(tmpdirs.stream(), java.util.stream.Stream.of("/tmp")).toList();
+        }
+        return tmpdirs;
     }
 
     private Sandbox sandbox(RunRequest request, String inputRoot, String workingDirectory, String tmp, Fd stdout,
@@ -104,10 +125,7 @@ final class LocalRunner implements Runner {
         }
         try {
             for (MountSpec m : options.mounts()) b.mount(Specs.under(rootInside, m));
-            List<String> tmpdirs = options.tmpdirMounts();
-            if (tmp != null && options.setTmpdir() && options.chroot() && !tmpdirs.contains("/tmp")) {
-                tmpdirs = java.util.stream.Stream.concat(tmpdirs.stream(), java.util.stream.Stream.of("/tmp")).toList();
-            }
+            List<String> tmpdirs = options.chroot() ? chrootTmpdirs() : options.tmpdirMounts();
             if (tmp != null) {
                 MountOptions bind = new MountOptions(false, false, true, false, Propagation.PRIVATE, true, false, null, null);
                 for (String at : tmpdirs) b.mount(new MountSpec.Bind(MountSpec.BindType.BIND, tmpHost, at, bind));
@@ -196,6 +214,10 @@ final class LocalRunner implements Runner {
      */
     @Override
     public void checkReadiness(CheckReadinessRequest request) throws StatusException {
+        checkPath(buildDirectory, request);
+    }
+
+    static void checkPath(BuildDirectory buildDirectory, CheckReadinessRequest request) throws StatusException {
         String failed = "Failed to check existence of path " + Quote.string(request.getPath()) + " in build directory: ";
         try {
             String path = BuildDirectory.relative("path", request.getPath());

@@ -42,9 +42,20 @@ final class MountCheckingRunner implements Runner {
             for (MountSpec m : mounts) probe(m);
         } catch (ErrnoException e) {
             throw Status.UNAVAILABLE.withDescription("Mounting does not work here, so actions would fail: "
-                    + e.getMessage()).asException();
+                    + e.getMessage() + " (chroot_into_input_root, input_root_mounts and symlink_temporary_directories"
+                    + " need a runner with CAP_SYS_ADMIN)").asException();
         }
         base.checkReadiness(request);
+    }
+
+    /** Whether this process may make the namespaces a sandbox needs (false for an unprivileged runner). */
+    static boolean namespacesWork() {
+        try {
+            namespaces();
+            return true;
+        } catch (ErrnoException e) {
+            return false;
+        }
     }
 
     private static void namespaces() throws ErrnoException {

@@ -3,7 +3,6 @@ package dev.mountkeeper.bb;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import dev.mountkeeper.bb.proto.config.ApplicationConfiguration;
-import dev.mountkeeper.bb.proto.config.AuthenticationPolicy;
 import dev.mountkeeper.bb.proto.config.InputMountOptions;
 import dev.mountkeeper.bb.proto.config.ServerConfiguration;
 import dev.mountkeeper.mount.InvalidSpecException;
@@ -75,20 +74,14 @@ public record RunnerConfig(ApplicationConfiguration proto, List<MountSpec> mount
             if (s.getListenAddressesCount() + s.getListenPathsCount() == 0) {
                 throw new IllegalArgumentException("a grpc_servers entry has neither listen_addresses nor listen_paths");
             }
-            if (s.getAuthenticationPolicy().getPolicyCase() != AuthenticationPolicy.PolicyCase.ALLOW) {
-                throw unsupported("grpc_servers.authentication_policy " + s.getAuthenticationPolicy().getPolicyCase()
-                        .name().toLowerCase() + " (only \"allow\": the runner's socket is reachable by its worker alone)");
-            }
+            Authentication.check("grpc_servers.authentication_policy", s.getAuthenticationPolicy());
             if (s.hasTls() || s.hasAlts()) throw unsupported("grpc_servers.tls and alts");
             if (s.getRelaysCount() > 0) throw unsupported("grpc_servers.relays");
         }
         if (c.hasTemporaryDirectoryInstaller()) throw unsupported("temporary_directory_installer");
         if (c.hasRunCommandsAs()) throw unsupported("run_commands_as");
-        if (c.getGlobal().hasSetUmask()) throw unsupported("global.set_umask");
         if (c.getGlobal().getSetResourceLimitsCount() > 0) throw unsupported("global.set_resource_limits");
-        if (c.getAppleXcodeDeveloperDirectoriesCount() > 0) {
-            throw unsupported("apple_xcode_developer_directories (macOS only)");
-        }
+        // apple_xcode_developer_directories: ignored on Linux, as bb_runner ignores it off macOS.
         for (String p : c.getSymlinkTemporaryDirectoriesList()) SpecPaths.absolute("symlink_temporary_directories", p);
         for (String p : c.getCleanTemporaryDirectoriesList()) SpecPaths.absolute("clean_temporary_directories", p);
         if (c.getRunCommandCleanerCount() > 0 && !c.getRunCommandCleaner(0).startsWith("/")) {

@@ -33,8 +33,18 @@ import java.util.concurrent.TimeUnit;
  * grpc.health.v1, and Prometheus metrics on the diagnostics HTTP servers.
  */
 public final class RunnerServer implements AutoCloseable {
+    // grpc-java sets SO_KEEPALIVE on every accepted channel, and Netty warns once per connection
+    // that a UNIX socket has no such option: a line per worker connection that says nothing.
+    // Held here so that the level stays set (JUL keeps loggers weakly).
+    private static final java.util.logging.Logger BOOTSTRAP_LOG =
+            java.util.logging.Logger.getLogger("io.netty.bootstrap.ServerBootstrap");
+
+    static {
+        BOOTSTRAP_LOG.setLevel(java.util.logging.Level.SEVERE);
+    }
     private final List<Server> servers = new ArrayList<>();
     private final List<HTTPServer> metricsServers = new ArrayList<>();
+    private final GrpcMetrics grpcMetrics;
     private final HealthStatusManager health = new HealthStatusManager();
     private final EventLoopGroup boss = new EpollEventLoopGroup(1), workers = new EpollEventLoopGroup(2);
     private final BuildDirectory buildDirectory;
@@ -45,8 +55,11 @@ public final class RunnerServer implements AutoCloseable {
         ApplicationConfiguration c = config.proto();
         buildDirectory = Runners.buildDirectory(config);
         graceful = c.getGrpcServersList().stream().anyMatch(ServerConfiguration::getStopGracefully);
+        // global.set_umask, as bb-storage's global configuration applies it: process-wide, so actions inherit it.
+        if (c.getGlobal().hasSetUmask()) dev.mountkeeper.linux.ProcessSyscalls.umask(c.getGlobal().getSetUmask().getUmask());
         Runner runner = Runners.fromConfig(config, buildDirectory, features, new MetricsRunner.Metrics(registry));
         RunnerService service = new RunnerService(runner);
+        grpcMetrics = new GrpcMetrics(registry);
         try {
             for (ServerConfiguration s : c.getGrpcServersList()) {
                 for (String path : s.getListenPathsList()) {
@@ -61,14 +74,13 @@ public final class RunnerServer implements AutoCloseable {
                 if (!s.getHealthCheckService().isEmpty()) health.setStatus(s.getHealthCheckService(), ServingStatus.SERVING);
             }
             DiagnosticsHTTPServerConfiguration d = c.getGlobal().getDiagnosticsHttpServer();
-            if (d.getEnablePrometheus()) {
-                for (Configuration h : d.getHttpServersList()) {
-                    for (String address : h.getListenAddressesList()) {
-                        InetSocketAddress a = inet("diagnostics_http_server.listen_addresses", address);
-                        metricsServers.add(HTTPServer.builder().inetAddress(a.getAddress()).port(a.getPort())
-                                .registry(registry).buildAndStart());
-                        endpoints.add("http://" + address + "/metrics");
-                    }
+            // As bb-storage's diagnostics server: /-/healthy always, the metrics only with enable_prometheus.
+            for (Configuration h : d.getHttpServersList()) {
+                for (String address : h.getListenAddressesList()) {
+                    InetSocketAddress a = inet("diagnostics_http_server.listen_addresses", address);
+                    metricsServers.add(HTTPServer.builder().inetAddress(a.getAddress()).port(a.getPort())
+                            .registry(d.getEnablePrometheus() ? registry : new PrometheusRegistry()).buildAndStart());
+                    endpoints.add("http://" + address + (d.getEnablePrometheus() ? "/metrics" : "/-/healthy"));
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -91,7 +103,8 @@ public final class RunnerServer implements AutoCloseable {
         NettyServerBuilder b = NettyServerBuilder.forAddress(address)
                 .channelType(unix ? EpollServerDomainSocketChannel.class : EpollServerSocketChannel.class)
                 .bossEventLoopGroup(boss).workerEventLoopGroup(workers)
-                .addService(service).addService(health.getHealthService());
+                .addService(service).addService(health.getHealthService())
+                .intercept(new Authentication(s.getAuthenticationPolicy())).intercept(grpcMetrics);
         if (s.getMaximumReceivedMessageSizeBytes() > 0) b.maxInboundMessageSize((int) s.getMaximumReceivedMessageSizeBytes());
         if (s.getInitialConnWindowSizeBytes() > 0) b.flowControlWindow(s.getInitialConnWindowSizeBytes());
         if (s.hasKeepaliveEnforcementPolicy()) {

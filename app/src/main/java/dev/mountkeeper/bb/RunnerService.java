@@ -19,7 +19,19 @@ final class RunnerService extends RunnerGrpc.RunnerImplBase {
 
     @Override
     public void run(RunRequest request, StreamObserver<RunResponse> response) {
-        answer(response, () -> runner.run(request));
+        answer(response, () -> {
+            try {
+                return runner.run(request);
+            } catch (StatusException e) {
+                // One line per failed action, as an operator reads them; readiness failures repeat
+                // while idle and are not logged.
+                System.err.println("mountkeeper bb-runner: Run " + dev.mountkeeper.linux.Quote.string(
+                        String.join(" ", request.getArgumentsList())) + " in " + dev.mountkeeper.linux.Quote.string(
+                        request.getInputRootDirectory()) + " failed: " + e.getStatus().getCode() + ": "
+                        + e.getStatus().getDescription());
+                throw e;
+            }
+        });
     }
 
     @Override

@@ -21,9 +21,14 @@ public final class Runners {
         LocalRunner.Options options = new LocalRunner.Options(c.getChrootIntoInputRoot(), config.mounts(),
                 c.getSetTmpdirEnvironmentVariable(), c.getSymlinkTemporaryDirectoriesList(), c.getKeepCapabilities(),
                 c.getCreateMountpoints());
-        Runner r = new LocalRunner(buildDirectory, options, ActionCommand.forChroot(options.chroot()), features,
-                metrics);
-        if (!config.mounts().isEmpty()) r = new MountCheckingRunner(r, config.mounts());
+        boolean sandboxed = options.chroot() || !options.mounts().isEmpty() || !options.tmpdirMounts().isEmpty();
+        boolean namespaces = MountCheckingRunner.namespacesWork();
+        Runner r;
+        // Unprivileged and asked for nothing that needs a namespace: run actions as bb_runner does.
+        if (!sandboxed && !namespaces) r = new HostRunner(buildDirectory, options.setTmpdir());
+        else r = new LocalRunner(buildDirectory, options, ActionCommand.forChroot(options.chroot()), features, metrics);
+        // Readiness says so when actions could not get their namespaces or mounts.
+        if (!config.mounts().isEmpty() || (sandboxed && !namespaces)) r = new MountCheckingRunner(r, config.mounts());
         if (c.getReadinessCheckingPathnamesCount() > 0) {
             r = new PathExistenceCheckingRunner(r, c.getReadinessCheckingPathnamesList().stream().map(Path::of).toList());
         }

@@ -67,6 +67,13 @@ class BbRunnerProcessTest {
                         + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
                 assertThat(metrics).contains("mountkeeper_runner_runs_total{code=\"OK\"} 1.0")
                         .contains("mountkeeper_runner_mounts_total{event=\"made\"} 8.0");
+                assertThat(metrics).contains("grpc_server_started_total{grpc_method=\"Run\",grpc_service=\"buildbarn.runner.Runner\",grpc_type=\"unary\"} 1.0")
+                        .contains("grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"Run\",grpc_service=\"buildbarn.runner.Runner\",grpc_type=\"unary\"} 1.0")
+                        .contains("grpc_server_msg_received_total{grpc_method=\"Run\"").contains("grpc_server_msg_sent_total{grpc_method=\"Run\"")
+                        .contains("grpc_server_handling_seconds_bucket{grpc_method=\"Run\"");
+                HttpResponse<String> healthy = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                        + port + "/-/healthy")).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(healthy.statusCode()).isEqualTo(200);
 
                 String marker = "bb-sigterm-" + System.nanoTime();
                 Files.createDirectories(build.resolve("2/root"));

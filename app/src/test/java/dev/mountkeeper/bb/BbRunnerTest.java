@@ -396,15 +396,31 @@ class BbRunnerTest {
     }
 
     @Test
-    void aMissingMountpointFailsClearlyUnlessCreatingThemIsConfigured() throws Exception {
+    void missingMountpointsAreMadeForTheActionAndGoneAfterEvenWhenItCannotStart() throws Exception {
         farm.close();
         farm = new BuildFarm(dir.resolve("nocreate"), "\"chrootIntoInputRoot\": true, " + PROC_AND_SYS);
         String a = farm.newAction();
         StatusRuntimeException e = org.assertj.core.api.Assertions.catchThrowableOfType(StatusRuntimeException.class,
                 () -> run(farm.request(a, "/bin/true")));
+        // The mounts are made (proc/ and sys/ for them only); the input root has no /usr/bin/env to start.
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-        assertThat(e.getStatus().getDescription()).contains("proc");
+        assertThat(e.getStatus().getDescription()).contains("/usr/bin/env");
         assertThat(farm.buildDirectory.resolve(a + "/root")).isEmptyDirectory();
+    }
+
+    @Test
+    void aDenyPolicyAnswersUnauthenticatedWithItsMessage() throws Exception {
+        Path build = Files.createDirectories(dir.resolve("deny/build"));
+        Path socket = dir.resolve("deny/runner");
+        try (RunnerServer denied = RunnerServer.start(RunnerConfig.parse("deny", "{\"buildDirectoryPath\": \"" + build
+                + "\", \"grpcServers\": [{\"listenPaths\": [\"" + socket + "\"], \"authenticationPolicy\": {\"any\":"
+                + " {\"policies\": [{\"deny\": \"workers only\"}]}}}]}"), KernelFeatures.current());
+             RunnerClient client = new RunnerClient(socket)) {
+            StatusRuntimeException e = org.assertj.core.api.Assertions.catchThrowableOfType(StatusRuntimeException.class,
+                    () -> client.blocking().checkReadiness(CheckReadinessRequest.newBuilder().setPath("").build()));
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+            assertThat(e.getStatus().getDescription()).isEqualTo("workers only");
+        }
     }
 
     @Test

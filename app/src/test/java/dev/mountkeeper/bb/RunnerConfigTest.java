@@ -67,11 +67,27 @@ class RunnerConfigTest {
     void optionsTheRunnerDoesNotImplementAreRefusedNotIgnored() {
         for (String extra : new String[] {", \"runCommandsAs\": {\"userId\": 1000}",
                 ", \"temporaryDirectoryInstaller\": {\"address\": \"unix:///worker/tmp\"}",
-                ", \"appleXcodeDeveloperDirectories\": {\"15\": \"/Applications/Xcode.app\"}",
-                ", \"global\": {\"setUmask\": {\"umask\": 18}}"}) {
+                ", \"grpcServers\": [{\"listenPaths\": [\"/s\"], \"authenticationPolicy\": {\"any\": {\"policies\": [{\"jwt\": {}}]}}}]"}) {
             assertThatThrownBy(() -> RunnerConfig.parse("test", minimal(extra))).as(extra)
                     .hasMessageContaining("is not supported by mountkeeper bb-runner");
         }
+    }
+
+    @Test
+    void whatBbRunnerAcceptsLoads() throws Exception {
+        RunnerConfig c = RunnerConfig.parse("test", "{\"buildDirectoryPath\": \"/b\", \"grpcServers\": [{\"listenPaths\": [\"/s\"],"
+                + " \"authenticationPolicy\": {\"any\": {\"policies\": [{\"deny\": \"no\"}, {\"all\": {\"policies\": [{\"allow\":"
+                + " {\"public\": {\"user\": \"worker\"}}}]}}]}}}], \"global\": {\"setUmask\": {\"umask\": 18}},"
+                + " \"appleXcodeDeveloperDirectories\": {\"15\": \"/Applications/Xcode.app\"}}");
+        assertThat(Authentication.denial(c.proto().getGrpcServers(0).getAuthenticationPolicy())).isNull();
+        assertThat(Authentication.denial(RunnerConfig.parse("test", "{\"buildDirectoryPath\": \"/b\", \"grpcServers\":"
+                + " [{\"listenPaths\": [\"/s\"], \"authenticationPolicy\": {\"deny\": \"closed\"}}]}").proto().getGrpcServers(0)
+                .getAuthenticationPolicy())).isEqualTo("closed");
+        assertThatThrownBy(() -> RunnerConfig.parse("test", minimal(", \"global\": {\"setUmask\": {\"umask\": 18, \"x\": 1}}")))
+                .hasMessageContaining("x");
+        assertThatThrownBy(() -> RunnerConfig.parse("test", "{\"buildDirectoryPath\": \"/b\", \"grpcServers\": [{\"listenPaths\":"
+                + " [\"/s\"], \"authenticationPolicy\": {\"any\": {\"policies\": [], \"noSuchField\": 1}}}]}"))
+                .hasMessageContaining("noSuchField");
     }
 
     @Test

@@ -40,6 +40,7 @@ public final class ProcessSyscalls {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle GETEUID = Native.plainCall("geteuid", FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle GETPPID = Native.plainCall("getppid", FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle UMASK = Native.plainCall("umask", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle EXECVE = Native.errnoCall("execve",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
     private static final MethodHandle PRCTL = Native.variadicErrnoCall("prctl",
@@ -155,6 +156,15 @@ public final class ProcessSyscalls {
     }
 
     /** {@code pid_t getppid(void)}. */
+    /** {@code mode_t umask(mode_t mask)}: sets the process's file mode creation mask, returns the old one. */
+    public static int umask(int mask) {
+        try {
+            return (int) UMASK.invokeExact(mask);
+        } catch (Throwable t) {
+            throw Native.linkageBug(t);
+        }
+    }
+
     public static int getppid() {
         try {
             return (int) GETPPID.invokeExact();
