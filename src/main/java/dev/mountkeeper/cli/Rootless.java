@@ -24,7 +24,7 @@ final class Rootless {
         boolean asked = false;
         for (String a : args) {
             if (a.equals("--")) break;
-            if (a.equals("--rootless")) asked = true;
+            if (a.equals("--rootless") || a.equals("--unshare-user") || a.equals("--unshare-user-try")) asked = true;
         }
         if (!asked && ProcessSyscalls.geteuid() == 0) return;
         ProcessHandle.Info self = ProcessHandle.current().info();

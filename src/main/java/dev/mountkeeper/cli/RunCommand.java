@@ -188,6 +188,23 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--stdin", paramLabel = "FILE", description = "Read the command's standard input from FILE.")
     String stdin;
 
+    @Option(names = {"--unshare-user", "--unshare-user-try"}, description = "A user namespace, as --rootless.")
+    boolean unshareUser;
+
+    @Option(names = {"--unshare-cgroup", "--unshare-cgroup-try"}, description = "Accepted for bubblewrap users; the cgroup namespace stays the caller's.")
+    boolean unshareCgroup;
+
+    @Option(names = "--info-fd", paramLabel = "FD", description = "Write JSON with the command's pid and namespace ids to FD once it runs.")
+    void infoFd(String fd) { infoFd = StatusFd.number("--info-fd", fd); }
+
+    @Option(names = "--json-status-fd", paramLabel = "FD", description = "Like --info-fd, then the command's exit code as JSON when it ends.")
+    void jsonStatusFd(String fd) { jsonStatusFd = StatusFd.number("--json-status-fd", fd); }
+
+    @Option(names = "--lock-file", paramLabel = "FILE", description = "Hold a lock on FILE while the sandbox runs.")
+    List<String> lockFiles = new java.util.ArrayList<>();
+
+    private Integer infoFd, jsonStatusFd;
+
     @Option(names = "--rootless", description = "Run in a user namespace (automatic when not root; the launcher re-executes).")
     boolean rootless;
 
@@ -203,8 +220,24 @@ final class RunCommand implements Callable<Integer> {
         b.stdio(new Stdio(stdin == null ? Stdio.Redirect.INHERIT : new Stdio.Redirect.FromFile(stdin),
                 stdout == null ? Stdio.Redirect.INHERIT : new Stdio.Redirect.ToFile(stdout, false),
                 stderr == null ? Stdio.Redirect.INHERIT : new Stdio.Redirect.ToFile(stderr, false)));
+        java.util.List<java.nio.channels.FileChannel> locks = new java.util.ArrayList<>();
+        for (String f : lockFiles) {
+            var ch = java.nio.channels.FileChannel.open(Path.of(f), java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.WRITE);
+            ch.lock();
+            locks.add(ch);
+        }
+        StatusFd info = infoFd == null ? null : StatusFd.open(infoFd);
+        StatusFd status = jsonStatusFd == null ? null : StatusFd.open(jsonStatusFd);
+        if (info != null || status != null) {
+            b.onStart(pid -> {
+                if (info != null) info.started(pid, true);
+                if (status != null) status.started(pid, false);
+            });
+        }
         Sandbox sandbox = b.build();
         RunResult r = new SandboxRunner().run(sandbox);
+        if (status != null) status.exited(r.shellStatus());
         if (r.timedOut()) {
             spec.commandLine().getErr().println("mountkeeper run: timed out after " + sandbox.timeout().toMillis()
                     + " ms; killed the command and everything it started");

@@ -27,7 +27,8 @@ public final class Mounter {
     private record DevNode(String name, int major, int minor) {}
     private static final List<String[]> DEV_LINKS = List.of(new String[] {"fd", "/proc/self/fd"},
             new String[] {"stdin", "/proc/self/fd/0"}, new String[] {"stdout", "/proc/self/fd/1"},
-            new String[] {"stderr", "/proc/self/fd/2"}, new String[] {"ptmx", "pts/ptmx"});
+            new String[] {"stderr", "/proc/self/fd/2"}, new String[] {"ptmx", "pts/ptmx"},
+            new String[] {"core", "/proc/kcore"});
 
     private final KernelFeatures features;
     private final boolean createMountpoints;

@@ -118,6 +118,7 @@ final class Session {
                 }
             }
             if (spawnFailure != null) throw spawnError(spawnFailure);
+            if (sandbox.onStart() != null) sandbox.onStart().accept(init.pid); // alive, in every namespace, until the end
             RunResult r = await(child, init, started);
             child = -1;
             return r;
@@ -190,17 +191,34 @@ final class Session {
                         : new MountSpec.Bind(MountSpec.BindType.BIND, sources.rootPath, base, bindOptions);
                 m.mount(host, rootSpec);
             }
-            try (Root root = Root.open(base)) {
+            Root root = Root.open(base);
+            try {
                 for (Op op : sandbox.ops()) {
                     switch (op) {
+                        case Op.Mount(MountSpec.Bind b) when isRoot(b.dest()) -> {
+                            // A bind on "/" (bubblewrap's `--bind / /`) replaces the whole root: it goes
+                            // on the base from outside, and the later steps see it through a new fd.
+                            root.close();
+                            root = null;
+                            try (Root host = Root.open("/")) {
+                                m.mount(host, new MountSpec.Bind(b.bindType(), b.source(), base, b.options()));
+                            }
+                            root = Root.open(base);
+                        }
                         case Op.Mount mount -> m.mount(root, mount.spec());
                         case Op.WriteFile f -> FileOps.write(root, f);
                         case Op.Unmount u -> unmount(root, u);
                     }
                 }
                 return command(root, stdio);
+            } finally {
+                if (root != null) root.close();
             }
         }
+    }
+
+    private static boolean isRoot(String dest) {
+        return java.util.Arrays.stream(dest.split("/")).allMatch(c -> c.isEmpty() || c.equals("."));
     }
 
     /**
