@@ -177,7 +177,7 @@ final class RunCommand implements Callable<Integer> {
     void shareSession(boolean on) { if (on) b.newSession(false); }
 
     @Option(names = "--keep-caps", description = "Let a command run as root keep its capabilities (by default it has none).")
-    void keepCaps(boolean on) { b.keepCapabilities(on); }
+    void keepCaps(boolean on) { keepCaps = on; }
 
     @Option(names = "--stdout", paramLabel = "FILE", description = "Write the command's standard output to FILE.")
     String stdout;
@@ -193,6 +193,36 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = {"--unshare-cgroup", "--unshare-cgroup-try"}, description = "Accepted for bubblewrap users; the cgroup namespace stays the caller's.")
     boolean unshareCgroup;
+
+    @Option(names = "--cap-add", paramLabel = "CAP", description = "Keep capability CAP (or ALL) for the command.")
+    void capAdd(String name) {
+        long m = dev.mountkeeper.sandbox.CapabilityNames.mask("--cap-add", name);
+        if (capsKept == null) capsKept = 0L;
+        capsKept |= m;
+    }
+
+    @Option(names = "--cap-drop", paramLabel = "CAP", description = "Take capability CAP (or ALL) from the command.")
+    void capDrop(String name) {
+        long m = dev.mountkeeper.sandbox.CapabilityNames.mask("--cap-drop", name);
+        if (capsKept == null) capsKept = defaultCaps();
+        capsKept &= ~m;
+    }
+
+    /** null: as --keep-caps says; else the capabilities the command keeps (bits by number). */
+    private Long capsKept;
+    private boolean keepCaps;
+
+    /** bubblewrap's rule: a command run as root, without a user namespace, keeps them all. */
+    private long defaultCaps() {
+        return keepCaps || (Bwrap.active() && !unshareUser && dev.mountkeeper.linux.ProcessSyscalls.geteuid() == 0
+                && System.getenv(Rootless.MARK) == null) ? -1L : 0L;
+    }
+
+    @Option(names = "--as-pid-1", description = "Refused: PID 1 is the sandbox's guard, whose end ends everything in it.")
+    void asPid1(boolean on) {
+        if (on) throw new IllegalArgumentException("--as-pid-1 is not supported: PID 1 of the sandbox is its guard, "
+                + "whose end kills everything in it");
+    }
 
     @Option(names = "--info-fd", paramLabel = "FD", description = "Write JSON with the command's pid and namespace ids to FD once it runs.")
     void infoFd(String fd) { infoFd = StatusFd.number("--info-fd", fd); }
@@ -235,6 +265,8 @@ final class RunCommand implements Callable<Integer> {
                 if (status != null) status.started(pid, false);
             });
         }
+        long kept = capsKept != null ? capsKept : defaultCaps();
+        b.keepCapabilities(kept != 0).dropCapabilities(~kept);
         Sandbox sandbox = b.build();
         RunResult r = new SandboxRunner().run(sandbox);
         if (status != null) status.exited(r.shellStatus());

@@ -105,6 +105,14 @@ final class Session {
                     thread.capsDropped = true;
                     thread.retiring = false;
                 }
+                if (sandbox.keepCapabilities()) {
+                    // As bubblewrap: the command gains nothing by executing a set-user-ID program.
+                    ProcessSyscalls.prctl(ProcessSyscalls.PR_SET_NO_NEW_PRIVS, 1, 0);
+                    if (sandbox.dropCapabilities() != 0) {
+                        thread.retiring = true; // its bounding set is smaller now: it serves no other run
+                        dropSome(sandbox.dropCapabilities());
+                    }
+                }
                 try {
                     child = sandbox.newSession() ? command.startInNewSession() : command.start();
                 } catch (ErrnoException e) {
@@ -270,6 +278,27 @@ final class Session {
         CapabilitySyscalls.capset(new CapabilitySyscalls.Sets(own.effective(), own.permitted(), 0));
         ProcessSyscalls.prctl(CapabilitySyscalls.PR_SET_SECUREBITS, LOCKED_SECUREBITS, 0);
         ProcessSyscalls.prctl(ProcessSyscalls.PR_SET_NO_NEW_PRIVS, 1, 0);
+    }
+
+    /**
+     * Some of the bounding set (bits by number): a root execve gets no more than the bounding set.
+     * The inheritable set is then what is kept, as bubblewrap's --cap-add/--cap-drop set it.
+     */
+    private static void dropSome(long mask) throws ErrnoException {
+        long dropped = 0;
+        for (int cap = 0; cap <= Math.min(Capabilities.LAST, 63); cap++) {
+            if ((mask & (1L << cap)) == 0) continue;
+            try {
+                ProcessSyscalls.prctl(ProcessSyscalls.PR_CAPBSET_DROP, cap, 0);
+            } catch (ErrnoException e) {
+                if (e.is(Errno.EINVAL)) break;
+                throw e;
+            }
+            dropped |= 1L << cap;
+        }
+        ProcessSyscalls.prctl(ProcessSyscalls.PR_CAP_AMBIENT, ProcessSyscalls.PR_CAP_AMBIENT_CLEAR_ALL, 0);
+        CapabilitySyscalls.Sets own = CapabilitySyscalls.capget();
+        CapabilitySyscalls.capset(new CapabilitySyscalls.Sets(own.effective(), own.permitted(), own.permitted() & ~dropped & ~mask));
     }
 
     private Spawn command(Root root, Map<Integer, Fd> stdio) throws IOException {
