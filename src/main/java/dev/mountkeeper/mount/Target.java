@@ -18,9 +18,6 @@ import java.util.List;
 record Target(Fd fd, Fd parent, String name, String path, Statx stat) implements AutoCloseable {
     enum Kind { DIRECTORY, FILE }
 
-    /** The inode number of the root directory of every procfs and sysfs. */
-    private static final long KERNFS_ROOT_INODE = 1;
-
     /**
      * Resolves {@code dest} in {@code root}, creating it (and its parents) when missing and
      * {@code create} says so. Refuses magic links, destinations inside procfs or sysfs, the root
@@ -38,9 +35,7 @@ record Target(Fd fd, Fd parent, String name, String path, Statx stat) implements
             if (kind == Kind.FILE && (st.isDirectory() || st.isSymlink())) {
                 throw invalid(root, dest, "is a " + st.typeName() + ", but the source is a file");
             }
-            // The whole of a procfs or sysfs (its root, inode 1) may be covered, as bubblewrap's --proc
-            // over the host's /proc in `--bind / /`: that hides the kernel's files, it changes none.
-            if (!(st.isDirectory() && st.inode() == KERNFS_ROOT_INODE)) refuseKernelFs(root, dest, fd);
+            refuseKernelFs(root, dest, fd);
             String path = root.inRootPath(fd, dest);
             if (path.equals("/")) throw invalid(root, dest, "is the root itself");
             parent = openat2(root.fd().get(), SpecPaths.parent(path), O_PATH | O_DIRECTORY, 0,

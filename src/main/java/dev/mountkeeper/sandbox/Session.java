@@ -213,6 +213,12 @@ final class Session {
                             }
                             root = Root.open(base);
                         }
+                        case Op.Mount(MountSpec.Filesystem f) when f.fsType() == MountSpec.FsType.PROC -> {
+                            // `--bind / / --proc /proc`: the host's whole procfs goes first (nothing is ever
+                            // mounted on a procfs), then the fresh one takes its place.
+                            if (isProcRoot(root, f.dest())) unmount(root, new Op.Unmount(f.dest()));
+                            m.mount(root, f);
+                        }
                         case Op.Mount mount -> m.mount(root, mount.spec());
                         case Op.WriteFile f -> FileOps.write(root, f);
                         case Op.Unmount u -> unmount(root, u);
@@ -222,6 +228,15 @@ final class Session {
             } finally {
                 if (root != null) root.close();
             }
+        }
+    }
+
+    /** Whether {@code dest} is the root directory (inode 1) of a procfs mounted there. */
+    private static boolean isProcRoot(Root root, String dest) {
+        try (Fd at = root.openInRoot(dest, O_DIRECTORY)) {
+            return fstatfsType(at) == PROC_SUPER_MAGIC && fstatx(at, STATX_INO).inode() == 1;
+        } catch (IOException e) {
+            return false; // missing or not a directory: the mount says why
         }
     }
 
