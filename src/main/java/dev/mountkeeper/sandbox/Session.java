@@ -214,10 +214,11 @@ final class Session {
                             root = Root.open(base);
                         }
                         case Op.Mount(MountSpec.Filesystem f) when f.fsType() == MountSpec.FsType.PROC -> {
-                            // `--bind / / --proc /proc`: the host's whole procfs goes first (nothing is ever
+                            // `--bind / / --proc /proc`: the host's whole procfs goes first (nothing is
                             // mounted on a procfs), then the fresh one takes its place.
                             if (isProcRoot(root, f.dest())) unmount(root, new Op.Unmount(f.dest()));
-                            m.mount(root, f);
+                            // Still there: locked into a user namespace with the host's tree; covered whole.
+                            (isProcRoot(root, f.dest()) ? m.coveringLockedProc() : m).mount(root, f);
                         }
                         case Op.Mount mount -> m.mount(root, mount.spec());
                         case Op.WriteFile f -> FileOps.write(root, f);

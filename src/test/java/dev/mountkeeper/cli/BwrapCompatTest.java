@@ -47,6 +47,35 @@ class BwrapCompatTest {
         assertThat(inside.err()).contains("lies inside procfs");
     }
 
+    /** Rootless, the host's /proc comes locked with the tree: the fresh one covers it whole, nothing inside it. */
+    @Test
+    void rootlessAFreshProcCoversTheHostsLockedProc() throws Exception {
+        Process p = new ProcessBuilder(shortArgv("run", "--rootless", "--bind", "/", "/", "--proc", "/proc", "--",
+                "sh", "-c", "tr '\\0' ' ' </proc/1/cmdline; echo; ls -d /proc/[0-9]* | wc -l")).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out).startsWith("mountkeeper-init ");
+        assertThat(Integer.parseInt(out.lines().toList().getLast().strip())).isBetween(2, 5);
+        Process inside = new ProcessBuilder(shortArgv("run", "--rootless", "--bind", "/", "/", "--tmpfs", "/proc/sys",
+                "--", "true")).redirectErrorStream(true).start();
+        String err = new String(inside.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(inside.waitFor()).isEqualTo(2);
+        assertThat(err).contains("lies inside procfs");
+    }
+
+    /**
+     * The CLI's command line with the class path in an @argfile: the rootless re-execution reads its
+     * own command line back from /proc, which the kernel may cut short for a long class path.
+     */
+    private List<String> shortArgv(String... args) throws Exception {
+        List<String> argv = CliProcess.argv(args);
+        int cp = argv.indexOf("-cp");
+        Path file = Files.writeString(tmp.resolve("cp.args"), "-cp \"" + argv.get(cp + 1) + "\"\n");
+        argv.set(cp, "@" + file);
+        argv.remove(cp + 1);
+        return argv;
+    }
+
     @Test
     void devHasCore() throws Exception {
         CliTest.Run r = run("--bind", "/", "/", "--dev", "/dev", "--", "readlink", "/dev/core");
