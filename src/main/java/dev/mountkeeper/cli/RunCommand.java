@@ -191,6 +191,27 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = {"--unshare-user", "--unshare-user-try"}, description = "A user namespace, as --rootless.")
     boolean unshareUser;
 
+    @Option(names = "--uid", paramLabel = "UID", description = "The command's uid in its user namespace (with --unshare-user or rootless).")
+    void uid(String id) { ids("--uid", id); }
+
+    @Option(names = "--gid", paramLabel = "GID", description = "The command's gid in its user namespace (with --unshare-user or rootless).")
+    void gid(String id) { ids("--gid", id); }
+
+    /** Applied by the re-execution into the user namespace (Rootless), which maps exactly this id. */
+    private static void ids(String option, String id) {
+        try {
+            if (Long.parseLong(id) >= 0 && Long.parseLong(id) < 0xffffffffL) {
+                if (System.getenv(Rootless.MARK) == null) {
+                    throw new IllegalArgumentException(option + " needs a user namespace (--unshare-user)");
+                }
+                return;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new IllegalArgumentException(option + " " + id + " is not a numeric id");
+    }
+
     @Option(names = {"--unshare-cgroup", "--unshare-cgroup-try"}, description = "Accepted for bubblewrap users; the cgroup namespace stays the caller's.")
     boolean unshareCgroup;
 

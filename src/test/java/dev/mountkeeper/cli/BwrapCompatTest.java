@@ -77,6 +77,18 @@ class BwrapCompatTest {
     }
 
     @Test
+    void uidAndGidNameTheCommandsIdsInItsUserNamespace() throws Exception {
+        Process p = new ProcessBuilder(shortArgv("run", "--unshare-user", "--uid", "1234", "--gid", "4321", "--bind", "/", "/",
+                "--", "sh", "-c", "id -u; id -g")).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out).isEqualTo("1234\n4321\n");
+        CliTest.Run r = run("--uid", "1234", "--bind", "/", "/", "true");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("--uid needs a user namespace (--unshare-user)");
+    }
+
+    @Test
     void devHasCore() throws Exception {
         CliTest.Run r = run("--bind", "/", "/", "--dev", "/dev", "--", "readlink", "/dev/core");
         assertThat(r.code()).as(r.err()).isZero();
