@@ -30,7 +30,11 @@ public final class Main {
         VersionProvider.install(cl);
         HelpFormat.install(cl);
         // run: everything from the command name on belongs to the command; options may repeat, in order.
-        cl.getSubcommands().get("run").setStopAtPositional(true).setOverwrittenOptionsAllowed(true);
+        CommandLine run = cl.getSubcommands().get("run").setStopAtPositional(true).setOverwrittenOptionsAllowed(true);
+        if (Bwrap.active()) {
+            run.getCommandSpec().usageMessage().synopsisHeading("")
+                    .customSynopsis("usage: " + Bwrap.argv0() + " [OPTIONS...] [--] COMMAND [ARGS...]%n");
+        }
         return cl;
     }
 
@@ -47,6 +51,11 @@ public final class Main {
             reason = o.longestName() + ": " + reason;
         }
         PrintWriter err = cl.getErr();
+        if (Bwrap.active()) {
+            err.println("bwrap: " + reason);
+            err.flush();
+            return 1;
+        }
         err.println(cl.getCommandSpec().qualifiedName() + ": " + reason);
         err.println("Try '" + cl.getCommandSpec().qualifiedName() + " --help' for more information.");
         err.flush();
@@ -56,6 +65,11 @@ public final class Main {
     /** Bad input exits 2, every other failure 1; either way the one chained message, no stack trace. */
     private static int handle(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
         PrintWriter err = cl.getErr();
+        if (Bwrap.active()) {
+            err.println("bwrap: " + Bwrap.message(e.getMessage()));
+            err.flush();
+            return 1;
+        }
         err.println("mountkeeper " + cl.getCommandName() + ": " + e.getMessage());
         String hint = hint(e, cl.getCommandName());
         if (hint != null) err.println("mountkeeper " + cl.getCommandName() + ": hint: " + hint);

@@ -177,7 +177,7 @@ final class RunCommand implements Callable<Integer> {
     void shareSession(boolean on) { if (on) b.newSession(false); }
 
     @Option(names = "--keep-caps", description = "Let a command run as root keep its capabilities (by default it has none).")
-    void keepCaps(boolean on) { b.keepCapabilities(on); }
+    void keepCaps(boolean on) { keepCaps = on; }
 
     @Option(names = "--stdout", paramLabel = "FILE", description = "Write the command's standard output to FILE.")
     String stdout;
@@ -187,6 +187,74 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--stdin", paramLabel = "FILE", description = "Read the command's standard input from FILE.")
     String stdin;
+
+    @Option(names = {"--unshare-user", "--unshare-user-try"}, description = "A user namespace, as --rootless.")
+    boolean unshareUser;
+
+    @Option(names = "--uid", paramLabel = "UID", description = "The command's uid in its user namespace (with --unshare-user or rootless).")
+    void uid(String id) { ids("--uid", id); }
+
+    @Option(names = "--gid", paramLabel = "GID", description = "The command's gid in its user namespace (with --unshare-user or rootless).")
+    void gid(String id) { ids("--gid", id); }
+
+    /** Applied by the re-execution into the user namespace (Rootless), which maps exactly this id. */
+    private static void ids(String option, String id) {
+        try {
+            if (Long.parseLong(id) >= 0 && Long.parseLong(id) < 0xffffffffL) {
+                if (System.getenv(Rootless.MARK) == null) {
+                    throw new IllegalArgumentException(option + " needs a user namespace (--unshare-user)");
+                }
+                return;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new IllegalArgumentException(option + " " + id + " is not a numeric id");
+    }
+
+    @Option(names = {"--unshare-cgroup", "--unshare-cgroup-try"}, description = "Accepted for bubblewrap users; the cgroup namespace stays the caller's.")
+    boolean unshareCgroup;
+
+    @Option(names = "--cap-add", paramLabel = "CAP", description = "Keep capability CAP (or ALL) for the command.")
+    void capAdd(String name) {
+        long m = dev.mountkeeper.sandbox.CapabilityNames.mask("--cap-add", name);
+        if (capsKept == null) capsKept = 0L;
+        capsKept |= m;
+    }
+
+    @Option(names = "--cap-drop", paramLabel = "CAP", description = "Take capability CAP (or ALL) from the command.")
+    void capDrop(String name) {
+        long m = dev.mountkeeper.sandbox.CapabilityNames.mask("--cap-drop", name);
+        if (capsKept == null) capsKept = defaultCaps();
+        capsKept &= ~m;
+    }
+
+    /** null: as --keep-caps says; else the capabilities the command keeps (bits by number). */
+    private Long capsKept;
+    private boolean keepCaps;
+
+    /** bubblewrap's rule: a command run as root, without a user namespace, keeps them all. */
+    private long defaultCaps() {
+        return keepCaps || (Bwrap.active() && !unshareUser && dev.mountkeeper.linux.ProcessSyscalls.geteuid() == 0
+                && System.getenv(Rootless.MARK) == null) ? -1L : 0L;
+    }
+
+    @Option(names = "--as-pid-1", description = "Refused: PID 1 is the sandbox's guard, whose end ends everything in it.")
+    void asPid1(boolean on) {
+        if (on) throw new IllegalArgumentException("--as-pid-1 is not supported: PID 1 of the sandbox is its guard, "
+                + "whose end kills everything in it");
+    }
+
+    @Option(names = "--info-fd", paramLabel = "FD", description = "Write JSON with the command's pid and namespace ids to FD once it runs.")
+    void infoFd(String fd) { infoFd = StatusFd.number("--info-fd", fd); }
+
+    @Option(names = "--json-status-fd", paramLabel = "FD", description = "Like --info-fd, then the command's exit code as JSON when it ends.")
+    void jsonStatusFd(String fd) { jsonStatusFd = StatusFd.number("--json-status-fd", fd); }
+
+    @Option(names = "--lock-file", paramLabel = "FILE", description = "Hold a lock on FILE while the sandbox runs.")
+    List<String> lockFiles = new java.util.ArrayList<>();
+
+    private Integer infoFd, jsonStatusFd;
 
     @Option(names = "--rootless", description = "Run in a user namespace (automatic when not root; the launcher re-executes).")
     boolean rootless;
@@ -203,8 +271,26 @@ final class RunCommand implements Callable<Integer> {
         b.stdio(new Stdio(stdin == null ? Stdio.Redirect.INHERIT : new Stdio.Redirect.FromFile(stdin),
                 stdout == null ? Stdio.Redirect.INHERIT : new Stdio.Redirect.ToFile(stdout, false),
                 stderr == null ? Stdio.Redirect.INHERIT : new Stdio.Redirect.ToFile(stderr, false)));
+        java.util.List<java.nio.channels.FileChannel> locks = new java.util.ArrayList<>();
+        for (String f : lockFiles) {
+            var ch = java.nio.channels.FileChannel.open(Path.of(f), java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.WRITE);
+            ch.lock();
+            locks.add(ch);
+        }
+        StatusFd info = infoFd == null ? null : StatusFd.open(infoFd);
+        StatusFd status = jsonStatusFd == null ? null : StatusFd.open(jsonStatusFd);
+        if (info != null || status != null) {
+            b.onStart(pid -> {
+                if (info != null) info.started(pid, true);
+                if (status != null) status.started(pid, false);
+            });
+        }
+        long kept = capsKept != null ? capsKept : defaultCaps();
+        b.keepCapabilities(kept != 0).dropCapabilities(~kept);
         Sandbox sandbox = b.build();
         RunResult r = new SandboxRunner().run(sandbox);
+        if (status != null) status.exited(r.shellStatus());
         if (r.timedOut()) {
             spec.commandLine().getErr().println("mountkeeper run: timed out after " + sandbox.timeout().toMillis()
                     + " ms; killed the command and everything it started");

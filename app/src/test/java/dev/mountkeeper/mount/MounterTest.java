@@ -107,7 +107,7 @@ class MounterTest {
             Mounted dev = mount(m, r, "dev::/dev");
             try (var names = Files.list(tmp.resolve("dev"))) {
                 assertThat(names.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("null", "zero", "full",
-                        "random", "urandom", "tty", "fd", "stdin", "stdout", "stderr", "ptmx", "shm", "pts");
+                        "random", "urandom", "tty", "fd", "stdin", "stdout", "stderr", "ptmx", "core", "shm", "pts");
             }
             Files.writeString(tmp.resolve("dev/null"), "discarded");
             try (var in = Files.newInputStream(tmp.resolve("dev/zero"))) {

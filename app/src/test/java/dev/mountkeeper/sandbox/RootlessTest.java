@@ -49,17 +49,19 @@ class RootlessTest {
                 "--bind", data.toString(), "/data", "--", "sh", "-c",
                 "id -u; cat /data/in.txt; echo out > /data/out.txt; ls -d /proc/[0-9]* | wc -l; test -d /sys/class && echo sys;"
                         + " touch /sys/x 2>/dev/null || echo sys-ro; echo x > /dev/null && head -c 2 /dev/zero | wc -c;"
-                        + " stat -c %A /dev/shm; exit 3")
+                        + " stat -c %A /dev/shm; grep ^CapEff /proc/self/status /proc/1/status | tr -d '[:space:]'; echo; exit 3")
                 .directory(tmp.toFile()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         int code = p.waitFor();
         Figures.report("rootless run as uid 65534: exit " + code + ", output " + out.strip().replace('\n', ' '));
         assertThat(code).as(out).isEqualTo(3);
         List<String> lines = out.lines().toList();
-        assertThat(lines.get(0)).isEqualTo("0");
+        assertThat(lines.get(0)).isEqualTo("65534"); // the caller's own uid, as under bubblewrap
         assertThat(lines.get(1)).isEqualTo("bound");
         assertThat(Integer.parseInt(lines.get(2).trim())).isBetween(2, 5);
         assertThat(lines.subList(3, 7)).containsExactly("sys", "sys-ro", "2", "drwxrwxrwt"); // /dev by binds here
+        // Neither the command nor PID 1 holds a capability in the sandbox's user namespace.
+        assertThat(lines.get(7)).isEqualTo("/proc/self/status:CapEff:0000000000000000/proc/1/status:CapEff:0000000000000000");
         assertThat(Files.readString(data.resolve("out.txt"))).isEqualTo("out\n");
         assertThat(Files.getOwner(data.resolve("out.txt")).getName()).isEqualTo("nobody");
     }

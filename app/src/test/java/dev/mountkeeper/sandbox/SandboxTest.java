@@ -91,7 +91,7 @@ class SandboxTest {
                         + " head -c 3 /dev/zero | wc -c; head -c 3 /dev/urandom | wc -c; echo x 2>&1 > /dev/full | grep -c 'error'");
         assertThat(o.result().exitCode()).as(o.err()).isZero();
         // As root the nodes are made in /dev's own tmpfs; they must be the host's devices, usable by anyone.
-        assertThat(o.out()).isEqualTo("fd full null ptmx pts random shm stderr stdin stdout tty urandom zero \n1\nok\n"
+        assertThat(o.out()).isEqualTo("core fd full null ptmx pts random shm stderr stdin stdout tty urandom zero \n1\nok\n"
                 + "null crw-rw-rw- 1:3\nzero crw-rw-rw- 1:5\nfull crw-rw-rw- 1:7\nrandom crw-rw-rw- 1:8\n"
                 + "urandom crw-rw-rw- 1:9\ntty crw-rw-rw- 5:0\nshm drwxrwxrwt 0:0\n3\n3\n1\n");
     }

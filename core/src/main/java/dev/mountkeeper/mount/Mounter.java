@@ -27,7 +27,8 @@ public final class Mounter {
     private record DevNode(String name, int major, int minor) {}
     private static final List<String[]> DEV_LINKS = List.of(new String[] {"fd", "/proc/self/fd"},
             new String[] {"stdin", "/proc/self/fd/0"}, new String[] {"stdout", "/proc/self/fd/1"},
-            new String[] {"stderr", "/proc/self/fd/2"}, new String[] {"ptmx", "pts/ptmx"});
+            new String[] {"stderr", "/proc/self/fd/2"}, new String[] {"ptmx", "pts/ptmx"},
+            new String[] {"core", "/proc/kcore"});
 
     private final KernelFeatures features;
     private final boolean createMountpoints;
@@ -37,6 +38,7 @@ public final class Mounter {
     private final Stager stager;
     private final Destinations destinations;
     private final List<String[]> procParams;
+    private final boolean coverLockedProc;
 
     /**
      * What changes when the mounts go into a sandbox's own mount namespace: bind sources come from
@@ -80,6 +82,7 @@ public final class Mounter {
         this.stager = null;
         this.destinations = null;
         this.procParams = List.of();
+        this.coverLockedProc = false;
     }
 
     private Mounter(Mounter m, Sandboxing sandboxing, BindSources hostSources, Stager stager, Destinations destinations,
@@ -92,6 +95,29 @@ public final class Mounter {
         this.stager = stager;
         this.destinations = destinations;
         this.procParams = procParams;
+        this.coverLockedProc = m.coverLockedProc;
+    }
+
+    private Mounter(Mounter m, boolean coverLockedProc) {
+        this.features = m.features;
+        this.createMountpoints = m.createMountpoints;
+        this.unmounter = m.unmounter;
+        this.sandboxing = m.sandboxing;
+        this.hostSources = m.hostSources;
+        this.stager = m.stager;
+        this.destinations = m.destinations;
+        this.procParams = m.procParams;
+        this.coverLockedProc = coverLockedProc;
+    }
+
+    /**
+     * This mounter, for one fresh procfs over the root of a procfs that the kernel will not let a
+     * user namespace detach (it came locked with the host's tree, as in a rootless `--bind / /`):
+     * covering the whole of it hides the kernel's files and changes none. Nothing else is mounted
+     * on a procfs, and never below its root.
+     */
+    public Mounter coveringLockedProc() {
+        return new Mounter(this, true);
     }
 
     /** This mounter, for use inside a sandbox's own mount namespace. */
@@ -124,7 +150,7 @@ public final class Mounter {
 
     /** Resolves a destination, then lets {@link #destinations} refuse the descriptor itself. */
     private Target target(Root root, String dest, Target.Kind kind, List<Root.Created> created) throws IOException {
-        Target t = Target.resolve(root, dest, kind, createMountpoints, created);
+        Target t = Target.resolve(root, dest, kind, createMountpoints, created, coverLockedProc);
         if (destinations == null) return t;
         try {
             destinations.check(root, t.path(), t.fd());

@@ -25,6 +25,12 @@ record Target(Fd fd, Fd parent, String name, String path, Statx stat) implements
      */
     static Target resolve(Root root, String dest, Kind kind, boolean create, List<Root.Created> created)
             throws IOException {
+        return resolve(root, dest, kind, create, created, false);
+    }
+
+    /** With {@code procRoot}, the root directory (inode 1) of a procfs may be the destination. */
+    static Target resolve(Root root, String dest, Kind kind, boolean create, List<Root.Created> created, boolean procRoot)
+            throws IOException {
         Fd fd = open(root, dest, kind, create, created);
         Fd parent = null;
         try {
@@ -35,7 +41,9 @@ record Target(Fd fd, Fd parent, String name, String path, Statx stat) implements
             if (kind == Kind.FILE && (st.isDirectory() || st.isSymlink())) {
                 throw invalid(root, dest, "is a " + st.typeName() + ", but the source is a file");
             }
-            refuseKernelFs(root, dest, fd);
+            if (!(procRoot && st.isDirectory() && st.inode() == 1 && FileSyscalls.fstatfsType(fd) == PROC_SUPER_MAGIC)) {
+                refuseKernelFs(root, dest, fd);
+            }
             String path = root.inRootPath(fd, dest);
             if (path.equals("/")) throw invalid(root, dest, "is the root itself");
             parent = openat2(root.fd().get(), SpecPaths.parent(path), O_PATH | O_DIRECTORY, 0,

@@ -31,11 +31,15 @@ import java.util.Objects;
  * @param keepCapabilities  let a command run as root keep its capabilities (by default it has none)
  * @param newSession  start the command in a session of its own (setsid), so that it has no
  *                  controlling terminal and cannot push input into the caller's (TIOCSTI); the default
+ * @param dropCapabilities  with keepCapabilities, the capabilities (bits by number) the command
+ *                  still loses from its bounding and inheritable sets
+ * @param onStart   null, or told the pid (in the caller's pid namespace) of the sandbox's PID 1 once the command runs, before
+ *                  the wait: what bubblewrap's --info-fd reports
  */
 public record Sandbox(String root, String rootBeneath, List<Op> ops, List<String> command, Lookup lookup,
                       Map<String, String> env, String chdir,
                       Namespaces namespaces, String hostname, Duration timeout, Stdio stdio,
-                      boolean keepCapabilities, boolean newSession) {
+                      boolean keepCapabilities, long dropCapabilities, boolean newSession, java.util.function.IntConsumer onStart) {
     /** Namespaces beyond the mount and pid namespaces every sandbox has. */
     public record Namespaces(boolean net, boolean ipc, boolean uts) {
         public static final Namespaces DEFAULT = new Namespaces(false, true, true);
@@ -105,6 +109,8 @@ public record Sandbox(String root, String rootBeneath, List<Op> ops, List<String
         private Stdio stdio = Stdio.INHERIT;
         private boolean keepCapabilities;
         private boolean newSession = true;
+        private long dropCapabilities;
+        private java.util.function.IntConsumer onStart;
 
         public Builder root(String hostDir) { root = hostDir; rootBeneath = null; return this; }
 
@@ -205,9 +211,15 @@ public record Sandbox(String root, String rootBeneath, List<Op> ops, List<String
         /** Off: the command shares the caller's session and terminal (and can inject input into it). */
         public Builder newSession(boolean on) { newSession = on; return this; }
 
+        /** With {@link #keepCapabilities}, these (bits by number) go from the command's bounding and inheritable sets. */
+        public Builder dropCapabilities(long mask) { dropCapabilities = mask; return this; }
+
+        /** Told the command's pid once it runs (see {@link Sandbox#onStart()}). */
+        public Builder onStart(java.util.function.IntConsumer listener) { onStart = listener; return this; }
+
         public Sandbox build() {
             return new Sandbox(root, rootBeneath, ops, command, lookup, env, chdir, new Namespaces(net, ipc, uts), hostname, timeout, stdio,
-                    keepCapabilities, newSession);
+                    keepCapabilities, dropCapabilities, newSession, onStart);
         }
     }
 }

@@ -105,6 +105,14 @@ final class Session {
                     thread.capsDropped = true;
                     thread.retiring = false;
                 }
+                if (sandbox.keepCapabilities()) {
+                    // As bubblewrap: the command gains nothing by executing a set-user-ID program.
+                    ProcessSyscalls.prctl(ProcessSyscalls.PR_SET_NO_NEW_PRIVS, 1, 0);
+                    if (sandbox.dropCapabilities() != 0) {
+                        thread.retiring = true; // its bounding set is smaller now: it serves no other run
+                        dropSome(sandbox.dropCapabilities());
+                    }
+                }
                 try {
                     child = sandbox.newSession() ? command.startInNewSession() : command.start();
                 } catch (ErrnoException e) {
@@ -118,6 +126,7 @@ final class Session {
                 }
             }
             if (spawnFailure != null) throw spawnError(spawnFailure);
+            if (sandbox.onStart() != null) sandbox.onStart().accept(init.pid); // alive, in every namespace, until the end
             RunResult r = await(child, init, started);
             child = -1;
             return r;
@@ -190,17 +199,50 @@ final class Session {
                         : new MountSpec.Bind(MountSpec.BindType.BIND, sources.rootPath, base, bindOptions);
                 m.mount(host, rootSpec);
             }
-            try (Root root = Root.open(base)) {
+            Root root = Root.open(base);
+            try {
                 for (Op op : sandbox.ops()) {
                     switch (op) {
+                        case Op.Mount(MountSpec.Bind b) when isRoot(b.dest()) -> {
+                            // A bind on "/" (bubblewrap's `--bind / /`) replaces the whole root: it goes
+                            // on the base from outside, and the later steps see it through a new fd.
+                            root.close();
+                            root = null;
+                            try (Root host = Root.open("/")) {
+                                m.mount(host, new MountSpec.Bind(b.bindType(), b.source(), base, b.options()));
+                            }
+                            root = Root.open(base);
+                        }
+                        case Op.Mount(MountSpec.Filesystem f) when f.fsType() == MountSpec.FsType.PROC -> {
+                            // `--bind / / --proc /proc`: the host's whole procfs goes first (nothing is
+                            // mounted on a procfs), then the fresh one takes its place.
+                            if (isProcRoot(root, f.dest())) unmount(root, new Op.Unmount(f.dest()));
+                            // Still there: locked into a user namespace with the host's tree; covered whole.
+                            (isProcRoot(root, f.dest()) ? m.coveringLockedProc() : m).mount(root, f);
+                        }
                         case Op.Mount mount -> m.mount(root, mount.spec());
                         case Op.WriteFile f -> FileOps.write(root, f);
                         case Op.Unmount u -> unmount(root, u);
                     }
                 }
                 return command(root, stdio);
+            } finally {
+                if (root != null) root.close();
             }
         }
+    }
+
+    /** Whether {@code dest} is the root directory (inode 1) of a procfs mounted there. */
+    private static boolean isProcRoot(Root root, String dest) {
+        try (Fd at = root.openInRoot(dest, O_DIRECTORY)) {
+            return fstatfsType(at) == PROC_SUPER_MAGIC && fstatx(at, STATX_INO).inode() == 1;
+        } catch (IOException e) {
+            return false; // missing or not a directory: the mount says why
+        }
+    }
+
+    private static boolean isRoot(String dest) {
+        return java.util.Arrays.stream(dest.split("/")).allMatch(c -> c.isEmpty() || c.equals("."));
     }
 
     /**
@@ -252,6 +294,27 @@ final class Session {
         CapabilitySyscalls.capset(new CapabilitySyscalls.Sets(own.effective(), own.permitted(), 0));
         ProcessSyscalls.prctl(CapabilitySyscalls.PR_SET_SECUREBITS, LOCKED_SECUREBITS, 0);
         ProcessSyscalls.prctl(ProcessSyscalls.PR_SET_NO_NEW_PRIVS, 1, 0);
+    }
+
+    /**
+     * Some of the bounding set (bits by number): a root execve gets no more than the bounding set.
+     * The inheritable set is then what is kept, as bubblewrap's --cap-add/--cap-drop set it.
+     */
+    private static void dropSome(long mask) throws ErrnoException {
+        long dropped = 0;
+        for (int cap = 0; cap <= Math.min(Capabilities.LAST, 63); cap++) {
+            if ((mask & (1L << cap)) == 0) continue;
+            try {
+                ProcessSyscalls.prctl(ProcessSyscalls.PR_CAPBSET_DROP, cap, 0);
+            } catch (ErrnoException e) {
+                if (e.is(Errno.EINVAL)) break;
+                throw e;
+            }
+            dropped |= 1L << cap;
+        }
+        ProcessSyscalls.prctl(ProcessSyscalls.PR_CAP_AMBIENT, ProcessSyscalls.PR_CAP_AMBIENT_CLEAR_ALL, 0);
+        CapabilitySyscalls.Sets own = CapabilitySyscalls.capget();
+        CapabilitySyscalls.capset(new CapabilitySyscalls.Sets(own.effective(), own.permitted(), own.permitted() & ~dropped & ~mask));
     }
 
     private Spawn command(Root root, Map<Integer, Fd> stdio) throws IOException {
