@@ -75,17 +75,28 @@ public final class Policy {
     }
 
     public static Policy load(Path file) throws IOException {
+        return parse(file.toString(), Files.readString(file), Ids.read());
+    }
+
+    /** The policy file's text, named {@code name} in the reason when it does not load. */
+    static Policy parse(String name, String json, Ids ids) {
         var b = dev.mountkeeper.shared.proto.Policy.newBuilder();
         try {
-            JsonFormat.parser().merge(Files.readString(file), b);
+            JsonFormat.parser().merge(json, b);
         } catch (InvalidProtocolBufferException e) {
-            throw new IllegalArgumentException("Invalid policy " + Quote.string(file.toString()) + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException("Invalid policy " + Quote.string(name) + ": " + jsonReason(e), e);
         }
         try {
-            return of(b.build(), Ids.read());
+            return of(b.build(), ids);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("Invalid policy " + Quote.string(file.toString()) + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException("Invalid policy " + Quote.string(name) + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The JSON parser's reason without the class names of the library's exceptions it wraps. */
+    private static String jsonReason(InvalidProtocolBufferException e) {
+        return String.valueOf(e.getMessage()).replaceAll("(?:[a-z][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_$]*(?:Exception|Error): ", "")
+                .replaceAll("\\s*\\R\\s*", " ");
     }
 
     static Policy of(dev.mountkeeper.shared.proto.Policy p, Ids ids) {
@@ -211,7 +222,13 @@ public final class Policy {
         int gid(String name) { return id(name, groups, "group"); }
 
         private static int id(String name, Map<String, Integer> names, String what) {
-            if (name.matches("[0-9]+")) return Integer.parseInt(name);
+            if (name.matches("[0-9]+")) {
+                try {
+                    return Integer.parseInt(name);
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException(what + " id " + Quote.string(name) + " is out of range");
+                }
+            }
             Integer id = names.get(name);
             if (id == null) throw new IllegalArgumentException("unknown " + what + " " + Quote.string(name));
             return id;

@@ -37,6 +37,11 @@ class MountinfoTableTest {
     @Privileged
     void agreesWithListmount(@TempDir Path tmp) throws Exception {
         KernelFeatures k = KernelFeatures.detect();
+        if (!k.listmount()) {
+            // Before Linux 6.8 there is no listmount to agree with: the table must come from mountinfo.
+            assertThat(k.toString()).contains("mount table from mountinfo");
+            return;
+        }
         Path odd = Files.createDirectories(tmp.resolve("with space\tand\\slash"));
         Mounter m = new Mounter(k, true, UnmountPolicy.DEFAULT);
         try (Root r = Root.open(odd.toString())) {

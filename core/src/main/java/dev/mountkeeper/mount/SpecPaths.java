@@ -14,7 +14,7 @@ public final class SpecPaths {
     public static String absolute(String what, String path) {
         check(what, path);
         if (!path.startsWith("/")) {
-            throw new IllegalArgumentException(what + " \"" + path + "\" is not an absolute path");
+            throw new IllegalArgumentException(what + " " + dev.mountkeeper.linux.Quote.string(path) + " is not an absolute path");
         }
         List<String> names = components(what, path);
         return names.isEmpty() ? "/" : "/" + String.join("/", names);
@@ -26,7 +26,7 @@ public final class SpecPaths {
         for (String name : path.split("/")) {
             if (name.isEmpty() || name.equals(".")) continue;
             if (name.equals("..")) {
-                throw new IllegalArgumentException(what + " \"" + path + "\" contains \"..\"");
+                throw new IllegalArgumentException(what + " " + dev.mountkeeper.linux.Quote.string(path) + " contains \"..\"");
             }
             if (name.length() > NAME_MAX) {
                 throw new IllegalArgumentException(what + " has a component longer than " + NAME_MAX + " bytes");
