@@ -79,19 +79,32 @@ def mountkeeper_call(d, method, path, body=None, fatal=True):
     payload = json.dumps(body).encode() if body is not None else None
     hint = ("is the daemon running? (systemctl status mountkeeper.socket mountkeeper.service; "
             "MOUNTKEEPER_SOCKET names another socket, MOUNTKEEPER_WAIT waits for it)")
+    # One connection per process and socket, kept alive between requests (a task acquires and
+    # releases on one). Keyed by pid: a task forked from a process that had one must not share it.
+    conns = globals().setdefault('mountkeeper_connections', {})
+    key = (os.getpid(), sock)
     said = False
     while True:
-        conn = UnixConnection(sock, 600)
+        conn = conns.pop(key, None)
+        reused = conn is not None
+        if conn is None:
+            conn = UnixConnection(sock, 600)
         try:
             headers = {"Content-Type": "application/json"} if payload is not None else {}
             conn.request(method, path, body=payload, headers=headers)
             r = conn.getresponse()
             status, data = r.status, r.read()
+            if r.will_close:
+                conn.close()
+            else:
+                conns[key] = conn
             break
         except PermissionError:
+            conn.close()
             return mountkeeper_fail(fatal, "mountkeeper: the daemon's socket %s is not writable for uid %d; the socket "
                                     "unit's SocketMode or SocketGroup decides who may use it" % (sock, os.getuid()))
         except (FileNotFoundError, ConnectionRefusedError) as e:
+            conn.close()
             # No daemon at that socket (yet): fail at once, unless told to wait for a restart.
             if time.monotonic() >= deadline:
                 return mountkeeper_fail(fatal, "mountkeeper: cannot reach the daemon at %s: %s; %s" % (sock, e.strerror or e, hint))
@@ -100,14 +113,16 @@ def mountkeeper_call(d, method, path, body=None, fatal=True):
                 said = True
             time.sleep(0.1)
         except (ConnectionError, http.client.RemoteDisconnected, BrokenPipeError) as e:
+            conn.close()
+            if reused:
+                continue  # the daemon closed a kept connection (idle, or restarted): a new one at once
             # The daemon went away mid-request (it restarts). Requests are idempotent per holder.
             if time.monotonic() >= deadline + 10:
                 return mountkeeper_fail(fatal, "mountkeeper: the daemon at %s keeps dropping the connection: %s" % (sock, e))
             time.sleep(0.1)
         except OSError as e:
-            return mountkeeper_fail(fatal, "mountkeeper: cannot connect to the daemon at %s: %s" % (sock, e.strerror or e))
-        finally:
             conn.close()
+            return mountkeeper_fail(fatal, "mountkeeper: cannot connect to the daemon at %s: %s" % (sock, e.strerror or e))
     try:
         answer = json.loads(data.decode() or "{}")
     except ValueError:

@@ -17,8 +17,9 @@ final class ClientOptions {
     @Option(names = "--json", description = "Print the daemon's JSON answer as it is.")
     boolean json;
 
-    @Option(names = "--wait", paramLabel = "SECONDS", defaultValue = "10",
-            description = "How long to keep trying to reach the daemon (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--wait", paramLabel = "SECONDS", defaultValue = "0",
+            description = "How long to keep trying while the daemon's socket is missing or refuses connections, as while"
+                    + " it restarts (default: ${DEFAULT-VALUE}: say why at once).")
     double waitSeconds;
 
     DaemonClient.Reply call(String method, String uri, String body) throws IOException {

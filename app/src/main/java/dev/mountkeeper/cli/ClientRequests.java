@@ -15,9 +15,13 @@ final class ClientRequests {
 
     /** The holder: {@code pid}, else the process that ran this command (a script or a build task), not this client. */
     private static Holder holder(Long pid, String buildId) {
-        long p = pid != null ? pid : ProcessHandle.current().parent().map(ProcessHandle::pid)
-                .orElseThrow(() -> new IllegalArgumentException("Cannot tell which process ran this command; give --holder"));
+        long p = pid != null ? pid : parentPid();
         return Holder.newBuilder().setPid(p).setBuildId(buildId == null ? "" : buildId).build();
+    }
+
+    static long parentPid() {
+        return ProcessHandle.current().parent().map(ProcessHandle::pid)
+                .orElseThrow(() -> new IllegalArgumentException("Cannot tell which process ran this command; give --holder"));
     }
 
     static String acquire(String context, Long pid, String buildId, List<String> specs) {

@@ -1,5 +1,6 @@
 package dev.mountkeeper.cli;
 
+import dev.mountkeeper.shared.DaemonClient;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -53,7 +54,18 @@ final class SharedCommands {
         @Override
         public Integer call() throws Exception {
             String body = ClientRequests.release(context, holder, what.all, what.specs);
-            return client.finish(spec.commandLine(), "release", client.call("POST", "/v1/release", body), JsonText::outcome);
+            DaemonClient.Reply r = client.call("POST", "/v1/release", body);
+            int code = client.finish(spec.commandLine(), "release", r, JsonText::outcome);
+            if (holder == null && r.status() == 200 && r.body().contains("not held: ")) {
+                // A shell that execs its last command (bash -c '...; mountkeeper release ...') makes its own
+                // parent this command's parent: the default holder is then not the one that acquired.
+                var err = spec.commandLine().getErr();
+                err.println("mountkeeper release: hint: the holder was this command's parent, pid " + ClientRequests.parentPid()
+                        + "; a shell that runs it as its last command (bash -c '...; mountkeeper release ...') may have"
+                        + " exec'd it, so that is not the shell that acquired: give --holder PID");
+                err.flush();
+            }
+            return code;
         }
     }
 

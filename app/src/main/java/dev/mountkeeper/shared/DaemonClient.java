@@ -49,7 +49,11 @@ public final class DaemonClient {
                 try {
                     ch = connect(group, socket, reply);
                 } catch (IOException e) {
-                    if (System.nanoTime() > deadline) throw new IOException("Cannot reach the daemon at \"" + socket + "\": " + e.getMessage(), e);
+                    Unreachable why = Unreachable.of(socket, e);
+                    // Only a daemon that is not there yet is waited for: a socket we may not use stays so.
+                    if (!why.mayWait() || System.nanoTime() > deadline) {
+                        throw new IOException("Cannot reach the daemon at \"" + socket + "\": " + why.reason(), e);
+                    }
                     Thread.sleep(100);
                     continue;
                 }
@@ -76,6 +80,39 @@ public final class DaemonClient {
             throw new IOException("Interrupted", e);
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Why connecting failed, in words a user can act on (which socket, what to check); whether waiting may help. */
+    record Unreachable(String reason, boolean mayWait) {
+        private static final java.util.regex.Pattern NETTY_ERRNO = java.util.regex.Pattern.compile("error\\(-(\\d+)\\)");
+
+        static Unreachable of(Path socket, IOException e) {
+            int errno = 0;
+            for (Throwable t = e; t != null && errno == 0; t = t.getCause()) {
+                if (t instanceof io.netty.channel.unix.Errors.NativeIoException n) errno = -n.expectedErr();
+                // Netty's connect failure carries the errno only in its text: "connect(..) failed with error(-111)".
+                var m = t.getMessage() == null ? null : NETTY_ERRNO.matcher(t.getMessage());
+                if (errno == 0 && m != null && m.find()) errno = Integer.parseInt(m.group(1));
+            }
+            if (errno == 0 && !java.nio.file.Files.exists(socket, java.nio.file.LinkOption.NOFOLLOW_LINKS)) errno = 2;
+            return switch (errno) {
+                case 2 -> new Unreachable("no such socket (ENOENT); is the daemon running? (systemctl status mountkeeper.socket"
+                        + " mountkeeper.service; --socket or MOUNTKEEPER_SOCKET names another socket, --wait waits for it)", true);
+                case 111 -> new Unreachable("nothing listens on it (ECONNREFUSED); the daemon stopped or is restarting"
+                        + " (systemctl status mountkeeper.socket mountkeeper.service; --wait waits for it)", true);
+                case 13 -> new Unreachable("permission denied (EACCES) for uid " + uid() + "; the socket unit's SocketMode and"
+                        + " SocketGroup decide who may connect", false);
+                default -> new Unreachable(String.valueOf(e.getMessage()), true);
+            };
+        }
+
+        private static String uid() {
+            try {
+                return String.valueOf(java.nio.file.Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
+            } catch (IOException | RuntimeException e) {
+                return "?";
+            }
         }
     }
 

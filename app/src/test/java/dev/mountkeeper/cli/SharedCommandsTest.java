@@ -42,6 +42,14 @@ class SharedCommandsTest {
             assertThat(run("status", "--socket", socket, "--json", "--context", "none").out()).contains("\"boot_id\": ")
                     .contains("\"contexts\": []");
             assertThat(run("release", "--socket", socket, "--context", "c", "proc::" + a).out()).isEqualTo("released " + a + "\n");
+            // Released twice by default holder: what a shell that exec'd its last command sees, with the way out.
+            CliTest.Run again = run("release", "--socket", socket, "--context", "c", "proc::" + a);
+            assertThat(again.code()).isZero();
+            assertThat(again.out()).isEqualTo("not held: " + a + "\n");
+            assertThat(again.err()).isEqualTo("mountkeeper release: hint: the holder was this command's parent, pid "
+                    + ProcessHandle.current().parent().orElseThrow().pid() + "; a shell that runs it as its last command"
+                    + " (bash -c '...; mountkeeper release ...') may have exec'd it, so that is not the shell that acquired:"
+                    + " give --holder PID\n");
 
             CliTest.Run bad = run("acquire", "--socket", socket, "--context", "c", "--holder", h, "proc:" + a);
             assertThat(bad.code()).isEqualTo(2);
@@ -62,5 +70,25 @@ class SharedCommandsTest {
         CliTest.Run away = run("status", "--socket", socket, "--wait", "0.2");
         assertThat(away.code()).isEqualTo(1);
         assertThat(away.err()).startsWith("mountkeeper status: Cannot reach the daemon at \"" + socket + "\"");
+    }
+
+    @Test
+    void anUnreachableDaemonIsOneLineAtOnce() throws Exception {
+        String missing = dir.resolve("missing.sock").toString();
+        CliTest.Run none = run("status", "--socket", missing);
+        assertThat(none.code()).isEqualTo(1);
+        assertThat(none.err()).isEqualTo("mountkeeper status: Cannot reach the daemon at \"" + missing + "\": no such socket"
+                + " (ENOENT); is the daemon running? (systemctl status mountkeeper.socket mountkeeper.service; --socket or"
+                + " MOUNTKEEPER_SOCKET names another socket, --wait waits for it)\n");
+        // A socket file nobody listens on any more: a daemon that stopped.
+        Path stale = dir.resolve("stale.sock");
+        try (var ch = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            ch.bind(java.net.UnixDomainSocketAddress.of(stale));
+        }
+        CliTest.Run refused = run("release", "--socket", stale.toString(), "--context", "c", "--all");
+        assertThat(refused.code()).isEqualTo(1);
+        assertThat(refused.err()).isEqualTo("mountkeeper release: Cannot reach the daemon at \"" + stale + "\": nothing"
+                + " listens on it (ECONNREFUSED); the daemon stopped or is restarting (systemctl status mountkeeper.socket"
+                + " mountkeeper.service; --wait waits for it)\n");
     }
 }
