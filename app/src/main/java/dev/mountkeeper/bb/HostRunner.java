@@ -96,7 +96,7 @@ final class HostRunner implements Runner {
             throw s.withDescription("The action was killed: " + (s.getCode() == Status.Code.DEADLINE_EXCEEDED
                     ? "its deadline passed" : "the call was cancelled")).asException();
         }
-        RunResult r = new RunResult(exit.exitCode(), exit.signal(), false, exit.usage(), Duration.ZERO);
+        RunResult r = new RunResult(exit.exitCode(), exit.signal(), false, false, exit.usage(), Duration.ZERO);
         return RunResponse.newBuilder().setExitCode(exit.signaled() ? -1 : exit.exitCode())
                 .addResourceUsage(Any.pack(LocalRunner.usage(r))).build();
     }

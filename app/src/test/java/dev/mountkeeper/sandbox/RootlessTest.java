@@ -4,14 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mountkeeper.testing.Figures;
 import dev.mountkeeper.testing.Privileged;
-import dev.mountkeeper.testing.Tools;
-import java.io.File;
+import dev.mountkeeper.testing.Unprivileged;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,29 +24,16 @@ class RootlessTest {
 
     @Test
     void anUnprivilegedUserGetsTheSameSandbox() throws Exception {
-        Path setpriv = Tools.require("setpriv (util-linux)", List.of("/usr/bin/setpriv", "/bin/setpriv"));
-        // nobody cannot read our class path (it may be under /root): copy it somewhere it can.
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-        List<String> cp = new ArrayList<>();
-        int n = 0;
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            Path src = Path.of(entry), dst = tmp.resolve("cp" + n++ + (Files.isDirectory(src) ? "" : ".jar"));
-            if (!entry.contains("picocli") && !entry.endsWith("classes") && !entry.contains("mountkeeper-core")) continue;
-            copy(src, dst);
-            cp.add(dst.toString());
-        }
         Path data = Files.createDirectories(tmp.resolve("data"));
         Files.writeString(data.resolve("in.txt"), "bound\n");
         Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwxrwxrwx"));
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        Process p = new ProcessBuilder(setpriv.toString(), "--reuid=65534", "--regid=65534", "--clear-groups", java,
-                "--enable-native-access=ALL-UNNAMED", "-cp", String.join(File.pathSeparator, cp), "dev.mountkeeper.cli.Main",
+        Process p = new ProcessBuilder(Unprivileged.cli(tmp,
                 "run", "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
                 "--symlink", "usr/bin", "/bin", "--proc", "/proc", "--sys", "/sys", "--dev", "/dev", "--tmpfs", "/tmp",
                 "--bind", data.toString(), "/data", "--", "sh", "-c",
                 "id -u; cat /data/in.txt; echo out > /data/out.txt; ls -d /proc/[0-9]* | wc -l; test -d /sys/class && echo sys;"
                         + " touch /sys/x 2>/dev/null || echo sys-ro; echo x > /dev/null && head -c 2 /dev/zero | wc -c;"
-                        + " stat -c %A /dev/shm; grep ^CapEff /proc/self/status /proc/1/status | tr -d '[:space:]'; echo; exit 3")
+                        + " stat -c %A /dev/shm; grep ^CapEff /proc/self/status /proc/1/status | tr -d '[:space:]'; echo; exit 3"))
                 .directory(tmp.toFile()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         int code = p.waitFor();
@@ -64,24 +48,5 @@ class RootlessTest {
         assertThat(lines.get(7)).isEqualTo("/proc/self/status:CapEff:0000000000000000/proc/1/status:CapEff:0000000000000000");
         assertThat(Files.readString(data.resolve("out.txt"))).isEqualTo("out\n");
         assertThat(Files.getOwner(data.resolve("out.txt")).getName()).isEqualTo("nobody");
-    }
-
-    private static void copy(Path src, Path dst) throws Exception {
-        if (!Files.isDirectory(src)) {
-            Files.copy(src, dst, StandardCopyOption.REPLACE_EXISTING);
-            return;
-        }
-        try (var walk = Files.walk(src)) {
-            for (Path s : walk.toList()) {
-                Path d = dst.resolve(src.relativize(s).toString());
-                if (Files.isDirectory(s)) Files.createDirectories(d);
-                else Files.copy(s, d, StandardCopyOption.REPLACE_EXISTING);
-            }
-        }
-        try (var walk = Files.walk(dst)) {
-            for (Path d : walk.toList()) {
-                Files.setPosixFilePermissions(d, PosixFilePermissions.fromString(Files.isDirectory(d) ? "rwxr-xr-x" : "rw-r--r--"));
-            }
-        }
     }
 }
